@@ -1,0 +1,20 @@
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import render
+
+from .permissions import is_verified_operator
+
+
+def verified_required(view):
+    """Anonymous users go to login; signed-in but unverified users see how to verify."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not is_verified_operator(request.user):
+            return render(request, "accounts/verify_first.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,71 @@
+from django.conf import settings
+from django.db import models
+
+from workflows.models import Workflow
+
+
+class ActionKind(models.TextChoices):
+    ACDC = "acdc", "ACDC"
+    RECOVERY = "recovery", "recovery"
+    CLONE = "clone", "kill and clone"
+    SPECIAL = "special", "special"
+
+
+class Reason(models.Model):
+    """A reusable reason: a short label operators pick, and the long text sent on."""
+
+    short = models.CharField(max_length=100, unique=True)
+    long = models.TextField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["short"]
+
+    def __str__(self):
+        return self.short
+
+
+class Action(models.Model):
+    """The pending (or last reported) action of a workflow: one per workflow.
+
+    `parameters` holds exactly what Unified is served; `reasons` is a list of
+    {"short", "long"} as submitted. A resubmission replaces it and makes it pending again.
+    """
+
+    workflow = models.OneToOneField(Workflow, on_delete=models.CASCADE, related_name="action")
+    action = models.CharField(max_length=16, choices=ActionKind.choices)
+    parameters = models.JSONField(default=dict)
+    reasons = models.JSONField(default=list)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    submitted_at = models.DateTimeField(db_index=True)
+    reported_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-submitted_at"]
+
+    def __str__(self):
+        return f"{self.action} for {self.workflow}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.reported_at is None
+
+
+class ActionSubmission(models.Model):
+    """Every submission ever made, kept as history (who, when, what, when reported)."""
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="action_submissions")
+    action = models.CharField(max_length=16, choices=ActionKind.choices)
+    parameters = models.JSONField(default=dict)
+    reasons = models.JSONField(default=list)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    submitted_at = models.DateTimeField(db_index=True)
+    reported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        indexes = [models.Index(fields=["workflow", "-submitted_at"])]
+
+    def __str__(self):
+        return f"{self.action} for {self.workflow} at {self.submitted_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,121 @@
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from workflows.models import Step
+
+
+class ErrorCount(models.Model):
+    """The current snapshot: failed jobs per (step, exit code, site). Zero is never stored."""
+
+    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="errors")
+    exit_code = models.IntegerField()
+    site = models.CharField(max_length=100)
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["step", "exit_code", "site"], name="unique_current_cell"),
+            models.CheckConstraint(condition=models.Q(count__gt=0), name="current_count_positive"),
+        ]
+        indexes = [models.Index(fields=["site", "exit_code"]), models.Index(fields=["exit_code"])]
+
+    def __str__(self):
+        return f"{self.step_id} {self.exit_code} @ {self.site}: {self.count}"
+
+
+class ErrorHistory(models.Model):
+    """Past counts, one row per (step, exit code, site, time bucket)."""
+
+    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="history")
+    exit_code = models.IntegerField()
+    site = models.CharField(max_length=100)
+    count = models.PositiveIntegerField()
+    bucket = models.DateTimeField(help_text="Start of the time bucket the count was seen in")
+
+    class Meta:
+        verbose_name_plural = "error history"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["step", "exit_code", "site", "bucket"], name="unique_history_cell"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["bucket", "exit_code"]),
+            models.Index(fields=["bucket", "site"]),
+        ]
+
+    def __str__(self):
+        return f"{self.bucket:%Y-%m-%d %H:%M} {self.step_id} {self.exit_code} @ {self.site}: {self.count}"
+
+
+class ErrorImport(models.Model):
+    """One run of ingestion: when, from where, what it stored and what it skipped."""
+
+    class Kind(models.TextChoices):
+        CURRENT = "current", "current errors"
+        HISTORY = "history", "history"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    source = models.CharField(max_length=1000)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    workflows = models.PositiveIntegerField(default=0)
+    steps = models.PositiveIntegerField(default=0)
+    cells = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    deleted = models.PositiveIntegerField(default=0)
+    bad_entries = models.PositiveIntegerField(default=0)
+    bad_examples = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-finished_at"]
+        get_latest_by = "finished_at"
+        indexes = [models.Index(fields=["kind", "-finished_at"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} from {self.source} at {self.finished_at:%Y-%m-%d %H:%M}"
+
+
+class Explanation(models.Model):
+    """A log snippet from WMStats job details for (step, exit code, site)."""
+
+    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="explanations")
+    exit_code = models.IntegerField()
+    site = models.CharField(max_length=100, blank=True)
+    error_type = models.CharField(max_length=200, blank=True)
+    details = models.TextField()
+    fetched_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["step", "exit_code"])]
+
+    def __str__(self):
+        return f"{self.step_id} {self.exit_code} @ {self.site}"
+
+
+class Procedure(models.Model):
+    """The recommended procedure for an exit code (seeded from the original tool)."""
+
+    exit_code = models.IntegerField(unique=True)
+    cause = models.TextField(blank=True)
+    normal_procedure = models.TextField(blank=True)
+    additional_procedure = models.TextField(blank=True)
+    match_expression = models.CharField(
+        max_length=500, blank=True, help_text="Regular expression run on log snippets; group(1) is shown."
+    )
+
+    class Meta:
+        ordering = ["exit_code"]
+
+    def __str__(self):
+        return f"{self.exit_code}: {self.cause[:60]}"
+
+    def clean(self):
+        if self.match_expression:
+            try:
+                re.compile(self.match_expression)
+            except re.error as exc:
+                raise ValidationError({"match_expression": f"Not a valid regular expression: {exc}"}) from exc

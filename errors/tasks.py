@@ -1,0 +1,15 @@
+"""Celery tasks: thin wrappers over errors.services, safe to run twice."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(acks_late=True, autoretry_for=(services.IngestError,), retry_backoff=60, max_retries=3)
+def refresh_errors(source: str | None = None) -> dict:
+    return services.ingest_current_errors(source).summary()
+
+
+@shared_task(acks_late=True)
+def update_history(sources: list[str] | None = None) -> list[dict]:
+    return [report.summary() for report in services.update_history(sources)]

@@ -1,0 +1,46 @@
+from django.db import models
+
+
+class Workflow(models.Model):
+    """A production request. Names come from outside and are untrusted text."""
+
+    name = models.CharField(max_length=400, unique=True)
+    prep_id = models.CharField(max_length=200, blank=True, db_index=True)
+    campaign = models.CharField(max_length=200, blank=True, db_index=True)
+    is_acdc = models.BooleanField(default=False)
+    # An ACDC (recovery) workflow points at the original of its prep ID.
+    original = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="acdcs"
+    )
+    request_type = models.CharField(max_length=64, blank=True)
+    request_status = models.CharField(max_length=64, blank=True)
+    requested_at = models.DateTimeField(null=True, blank=True)
+    first_seen = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["campaign", "prep_id"])]
+
+    def __str__(self):
+        return self.name
+
+
+class Step(models.Model):
+    """A task of a workflow, named as a path `/<workflow>/<task>[/<subtask>...]`."""
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="steps")
+    name = models.CharField(max_length=1000, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def short_name(self) -> str:
+        """The step path without its leading `/<workflow>/`."""
+        prefix = f"/{self.workflow.name}/" if "workflow" in self._state.fields_cache else None
+        if prefix and self.name.startswith(prefix):
+            return self.name[len(prefix) :]
+        return self.name.split("/", 2)[-1]

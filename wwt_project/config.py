@@ -1,0 +1,148 @@
+"""The operators' config.yml: defaults, loading and validation.
+
+`load_config(path)` returns the merged configuration as plain dicts, or raises
+`ConfigError` with a message naming the bad key. Settings call it once at start.
+"""
+
+from pathlib import Path
+
+import yaml
+
+
+class ConfigError(Exception):
+    """config.yml is unreadable or holds a bad key or value."""
+
+
+_SHELL = {"distance": 1.0, "width": 0.25, "midpoint": 10.0}
+
+# Every key an operator may set, with its default. The type of the default is the
+# type a value must have (None: a string or nothing; int accepted where float is).
+DEFAULTS = {
+    "webmaster": {"name": "WWT administrators", "email": "wwt-admins@example.org"},
+    "sources": {
+        "all_errors": None,  # file path or URL of Unified's all_errors.json
+        "wmstats": None,  # base URL, e.g. https://cmsweb.cern.ch
+        "reqmgr2": None,
+        "acdc": None,
+        "site_status": None,  # URL of a JSON {site: status}
+        "logs": None,  # Elasticsearch/OpenSearch base URL
+        "logs_index": "wmarchive-*",
+        "jira": "https://its.cern.ch/jira",
+        "cert": None,
+        "key": None,
+        "ca_bundle": None,
+        "timeout_seconds": 30.0,
+    },
+    "accounts": {"allowed_domains": ["cern.ch"], "whitelisted_emails": []},
+    "actions": {
+        "submithistory": 7,
+        "key": None,
+        "enabled": ["acdc", "clone", "special"],
+        "require_key_for_getaction": False,
+        "report_retry_window_seconds": 0,
+    },
+    "clustering": {
+        "n_clusters": 10,
+        "n_init": 10,
+        "model_dir": "var/models",
+        "errorcode": dict(_SHELL),
+        "sitename": dict(_SHELL),
+    },
+    "cache": {
+        "errors_minutes": 30,
+        "explanations_minutes": 30,
+        "reqmgr2_minutes": 60,
+        "acdc_minutes": 60,
+        "site_status_minutes": 60,
+    },
+    "history": {"bucket_minutes": 60},
+}
+
+_LIST_OF_STRINGS = ("accounts.allowed_domains", "accounts.whitelisted_emails", "actions.enabled")
+_ACTION_NAMES = {"acdc", "recovery", "clone", "special"}
+
+
+def _check_value(path: str, default, value):
+    if isinstance(default, dict):
+        if not isinstance(value, dict):
+            raise ConfigError(f"config key '{path}' must be a mapping, got {type(value).__name__}")
+        return _merge(path, default, value)
+    if path in _LIST_OF_STRINGS:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"config key '{path}' must be a list of strings")
+        return value
+    if default is None:
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(f"config key '{path}' must be a string, got {type(value).__name__}")
+        return value
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"config key '{path}' must be true or false")
+        return value
+    if isinstance(default, int | float):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"config key '{path}' must be a number, got {value!r}")
+        if isinstance(default, int) and not isinstance(value, int):
+            raise ConfigError(f"config key '{path}' must be an integer, got {value!r}")
+        if value < 0:
+            raise ConfigError(f"config key '{path}' must not be negative, got {value!r}")
+        return value
+    if not isinstance(value, str):
+        raise ConfigError(f"config key '{path}' must be a string, got {type(value).__name__}")
+    return value
+
+
+def _merge(prefix: str, defaults: dict, given: dict) -> dict:
+    merged = {}
+    for key in given:
+        if key not in defaults:
+            where = f"{prefix}.{key}" if prefix else key
+            known = ", ".join(sorted(defaults))
+            raise ConfigError(f"unknown config key '{where}' (known here: {known})")
+    for key, default in defaults.items():
+        path = f"{prefix}.{key}" if prefix else key
+        merged[key] = _check_value(path, default, given[key]) if key in given else _copy(default)
+    return merged
+
+
+def _copy(default):
+    if isinstance(default, dict):
+        return {k: _copy(v) for k, v in default.items()}
+    if isinstance(default, list):
+        return list(default)
+    return default
+
+
+def validate_config(given: dict) -> dict:
+    """Merge `given` over the defaults; raise ConfigError naming the first bad key."""
+    config = _merge("", DEFAULTS, given or {})
+    unknown = set(config["actions"]["enabled"]) - _ACTION_NAMES
+    if unknown:
+        raise ConfigError(
+            f"config key 'actions.enabled' holds unknown action(s) {sorted(unknown)}; "
+            f"choose from {sorted(_ACTION_NAMES)}"
+        )
+    if config["clustering"]["n_clusters"] < 1 or config["clustering"]["n_init"] < 1:
+        raise ConfigError("config keys 'clustering.n_clusters' and 'clustering.n_init' must be at least 1")
+    return config
+
+
+def load_config(path: str | Path | None) -> dict:
+    """Read and validate config.yml; no path (or a missing default file) gives the defaults."""
+    if path is None:
+        return validate_config({})
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
+    try:
+        given = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from exc
+    if given is not None and not isinstance(given, dict):
+        raise ConfigError(f"config file {path} must hold a mapping at the top level")
+    try:
+        return validate_config(given or {})
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc

@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("", include("accounts.urls")),
+    path("", include("errors.urls")),
+    path("", include("workflows.urls")),
+    path("", include("actions.urls")),
+    path("", include("clustering.urls")),
+]
