@@ -1,5 +1,88 @@
+"""Sign-up rules and account e-mails, plugged into django-allauth.
+
+Rules (config.yml `accounts`): a username is letters and digits only and unique
+regardless of case; an e-mail address must be at an allowed domain or be
+whitelisted. Account e-mails come from the webmaster, who is cc'd as in the
+original tool.
+"""
+
+import re
+
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+
+_USERNAME = re.compile(r"[A-Za-z0-9]+")
+
+# E-mails whose link lets the reader set the account's password or sign in: the
+# webmaster address is often a shared list, so it is not cc'd on these.
+_SECRET_MAILS = {
+    "account/email/password_reset_key",
+    "account/email/password_reset_code",
+    "account/email/login_code",
+}
+
+
+def allowed_domains() -> list[str]:
+    return [domain.strip().lower().lstrip("@") for domain in settings.WWT["accounts"]["allowed_domains"]]
+
+
+def is_allowed_email(email: str) -> bool:
+    """True when `email` is at an allowed domain (exactly, not a subdomain) or whitelisted."""
+    email = email.strip().lower()
+    whitelisted = {address.strip().lower() for address in settings.WWT["accounts"]["whitelisted_emails"]}
+    if email in whitelisted:
+        return True
+    _, _, domain = email.rpartition("@")
+    return bool(domain) and domain in allowed_domains()
+
+
+def webmaster_address() -> str:
+    webmaster = settings.WWT["webmaster"]
+    return f"{webmaster['name']} <{webmaster['email']}>"
 
 
 class AccountAdapter(DefaultAccountAdapter):
     """Sign-up rules from config.yml (allowed e-mail domains, whitelisted addresses)."""
+
+    def clean_username(self, username, shallow=False):
+        if not username or not username.strip():
+            raise ValidationError("Choose a username: it may not be empty.")
+        if not _USERNAME.fullmatch(username):
+            raise ValidationError(
+                "A username may contain only letters (A-Z, a-z) and digits (0-9): "
+                "no spaces, dots, dashes or other symbols."
+            )
+        if not shallow and get_user_model().objects.filter(username__iexact=username).exists():
+            raise ValidationError(
+                f"The username \u201c{username}\u201d is already taken "
+                "(usernames are compared without regard to upper and lower case)."
+            )
+        return super().clean_username(username, shallow=shallow)
+
+    def clean_email(self, email):
+        email = super().clean_email(email)
+        if not is_allowed_email(email):
+            domains = " or ".join(allowed_domains()) or "no domain"
+            raise ValidationError(
+                f"Accounts are only open to e-mail addresses at {domains}. "
+                f"If you need another address, ask the webmaster ({settings.WWT['webmaster']['email']}) "
+                "to whitelist it."
+            )
+        return email
+
+    def get_from_email(self):
+        return webmaster_address()
+
+    def send_mail(self, template_prefix, email, context):
+        context = {**context, "webmaster": settings.WWT["webmaster"]}
+        super().send_mail(template_prefix, email, context)
+
+    def render_mail(self, template_prefix, email, context, headers=None):
+        message = super().render_mail(template_prefix, email, context, headers=headers)
+        webmaster = settings.WWT["webmaster"]["email"]
+        recipients = [email] if isinstance(email, str) else list(email)
+        if template_prefix not in _SECRET_MAILS and webmaster.lower() not in (r.lower() for r in recipients):
+            message.cc = [*message.cc, webmaster]
+        return message
