@@ -1,0 +1,40 @@
+"""Generated data: realistic, deterministic, and loadable by the demo command."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from errors import demo, services
+from errors.models import ErrorCount, ErrorHistory
+from workflows.models import Workflow
+
+
+def test_generation_is_deterministic_and_sized_like_production():
+    document = demo.generate_error_document(200, seed=3)
+    assert document == demo.generate_error_document(200, seed=3)
+    assert document != demo.generate_error_document(200, seed=4)
+    cells, bad = services.parse_error_document(document)
+    workflows = {step.split("/")[1] for step in document}
+    assert bad == [] and len(workflows) == 200
+    assert 5 <= len(document) / 200 <= 9  # steps per workflow
+    assert 3 <= len(cells) / len(document) <= 7  # cells per step
+    assert any("ACDC" in name for name in workflows)
+    assert {site for _, _, site, _ in cells} <= set(demo.SITES)
+
+
+@pytest.mark.django_db
+def test_demo_command_loads_once(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    out = StringIO()
+    call_command("load_demo_data", "--workflows", "40", "--days", "3", stdout=out)
+    assert "demo data in" in out.getvalue()
+    assert Workflow.objects.filter(is_acdc=True, original__isnull=False).exists()
+    assert ErrorCount.objects.count() > 100
+    buckets = ErrorHistory.objects.values("bucket").distinct().count()
+    assert buckets == 4  # three past days + now
+    assert (tmp_path / "demo" / "site_status.json").exists()
+
+    again = StringIO()
+    call_command("load_demo_data", stdout=again)
+    assert "already present" in again.getvalue()

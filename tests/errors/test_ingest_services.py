@@ -1,0 +1,128 @@
+"""Ingestion against the real services: a concurrent reader on PostgreSQL, and a real
+Celery worker on Redis running the ingestion task. Only in the PostgreSQL pass."""
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from celery import Celery
+from django.conf import settings
+from django.db import connection
+
+from errors import services
+from errors.models import ErrorCount, ErrorImport
+from tests.conftest import REQUIRE_SERVICES
+
+pytestmark = pytest.mark.needs_services
+
+ROOT = Path(__file__).resolve().parents[2]
+WF = "pdmvserv_task_EXO-RunIII2024Summer24GS-00310__v1_T_241001_000000_0310"
+OLD = {f"/{WF}/EXO-RunIII2024Summer24GS-00310_0": {"8001": {"T2_US_MIT": 7}, "50660": {"T1_DE_KIT": 2}}}
+NEW = {f"/{WF}/EXO-RunIII2024Summer24GS-00310_0": {"134": {"T2_CH_CERN": 40}}}
+
+
+def require_postgresql():
+    if connection.vendor != "postgresql":
+        message = "needs PostgreSQL (run with DATABASE_URL, as the PostgreSQL pass of `make test` does)"
+        if REQUIRE_SERVICES:
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def write(tmp_path, document, name):
+    path = tmp_path / name
+    path.write_text(json.dumps(document))
+    return str(path)
+
+
+def snapshot():
+    return sorted(ErrorCount.objects.values_list("exit_code", "site", "count"))
+
+
+def read_in_another_connection():
+    seen = []
+
+    def read():
+        try:
+            seen.append(snapshot())
+        finally:
+            connection.close()
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    reader.join(timeout=30)
+    return seen
+
+
+def test_a_reader_during_a_failing_ingestion_sees_the_previous_snapshot(transactional_db, tmp_path):
+    require_postgresql()
+    services.ingest_current_errors(write(tmp_path, OLD, "old.json"))
+    before = snapshot()
+    seen_midway = []
+
+    def progress(done, total):
+        # The new rows are written inside the open transaction; look from outside, then fail.
+        seen_midway.extend(read_in_another_connection())
+        raise RuntimeError("worker killed midway")
+
+    with pytest.raises(RuntimeError):
+        services.ingest_current_errors(write(tmp_path, NEW, "new.json"), progress=progress)
+
+    assert seen_midway == [before]
+    assert snapshot() == before
+
+
+def test_a_reader_sees_the_new_snapshot_only_after_commit(transactional_db, tmp_path):
+    require_postgresql()
+    services.ingest_current_errors(write(tmp_path, OLD, "old.json"))
+    before = snapshot()
+    seen_midway = []
+
+    services.ingest_current_errors(
+        write(tmp_path, NEW, "new.json"),
+        progress=lambda done, total: seen_midway.extend(read_in_another_connection()),
+    )
+
+    assert seen_midway == [before]
+    assert read_in_another_connection() == [[(134, "T2_CH_CERN", 40)]]
+
+
+def test_a_real_worker_runs_the_ingestion_task(transactional_db, tmp_path, redis_url):
+    require_postgresql()
+    db = settings.DATABASES["default"]
+    database_url = f"postgresql://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    queue = f"wwt-test-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "WWT_VAR_DIR": str(tmp_path / "var"),
+    }
+    env.pop("WWT_CELERY_EAGER", None)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "wwt_project", "worker", "--pool=solo", "-Q", queue,
+         "--loglevel=WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        sender = Celery(broker=redis_url)
+        sender.send_task("errors.tasks.refresh_errors", args=[write(tmp_path, OLD, "old.json")], queue=queue)
+        deadline = time.monotonic() + 60
+        while not ErrorImport.objects.exists() and time.monotonic() < deadline and worker.poll() is None:
+            time.sleep(0.5)
+        assert ErrorImport.objects.exists(), "the worker did not ingest within 60 s"
+        assert snapshot() == [(8001, "T2_US_MIT", 7), (50660, "T1_DE_KIT", 2)]
+    finally:
+        worker.terminate()
+        try:
+            output = worker.communicate(timeout=20)[0].decode(errors="replace")
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            output = worker.communicate()[0].decode(errors="replace")
+    assert "Traceback" not in output, output

@@ -1,0 +1,110 @@
+"""config.yml validation and the settings that come from the environment."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from wwt_project.config import ConfigError, load_config, validate_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_no_config_gives_the_documented_defaults():
+    config = load_config(None)
+    assert config["actions"]["enabled"] == ["acdc", "clone", "special"]
+    assert config["actions"]["report_retry_window_seconds"] == 0
+    assert config["clustering"]["errorcode"] == {"distance": 1.0, "width": 0.25, "midpoint": 10.0}
+
+
+def test_the_shipped_examples_are_valid():
+    for name in ("config.example.yml", "config.demo.yml"):
+        assert load_config(ROOT / name)["webmaster"]["email"]
+
+
+def test_given_values_override_defaults_and_keep_the_rest():
+    config = validate_config({"actions": {"enabled": ["acdc", "recovery"]}, "clustering": {"n_clusters": 4}})
+    assert config["actions"]["enabled"] == ["acdc", "recovery"]
+    assert config["actions"]["submithistory"] == 7
+    assert config["clustering"]["n_clusters"] == 4 and config["clustering"]["n_init"] == 10
+
+
+@pytest.mark.parametrize(
+    ("given", "named"),
+    [
+        ({"actoins": {}}, "unknown config key 'actoins'"),
+        ({"actions": {"keyy": "x"}}, "unknown config key 'actions.keyy'"),
+        ({"clustering": {"n_clusters": "ten"}}, "'clustering.n_clusters' must be a number"),
+        ({"clustering": {"n_init": 2.5}}, "'clustering.n_init' must be an integer"),
+        ({"clustering": {"errorcode": {"width": -1}}}, "'clustering.errorcode.width' must not be negative"),
+        (
+            {"accounts": {"allowed_domains": "cern.ch"}},
+            "'accounts.allowed_domains' must be a list of strings",
+        ),
+        ({"actions": {"enabled": ["acdc", "magic"]}}, "'actions.enabled' holds unknown action"),
+        ({"actions": {"require_key_for_getaction": "yes"}}, "must be true or false"),
+        ({"sources": "https://cmsweb.cern.ch"}, "'sources' must be a mapping"),
+        ({"sources": {"wmstats": 42}}, "'sources.wmstats' must be a string"),
+    ],
+)
+def test_a_bad_key_is_named_in_the_error(given, named):
+    with pytest.raises(ConfigError, match=named.replace("(", r"\(").replace(".", r"\.")):
+        validate_config(given)
+
+
+def test_unreadable_and_invalid_yaml_files_are_clear_errors(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        load_config(tmp_path / "missing.yml")
+    bad = tmp_path / "bad.yml"
+    bad.write_text("actions: [unclosed\n")
+    with pytest.raises(ConfigError, match="is not valid YAML"):
+        load_config(bad)
+    listy = tmp_path / "list.yml"
+    listy.write_text("- a\n- b\n")
+    with pytest.raises(ConfigError, match="mapping at the top level"):
+        load_config(listy)
+
+
+def _manage(args, **env):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_the_project_refuses_to_start_with_a_bad_config(tmp_path):
+    bad = tmp_path / "config.yml"
+    bad.write_text("clustering:\n  n_clusters: many\n")
+    result = _manage(["check"], WWT_CONFIG=str(bad))
+    assert result.returncode != 0
+    assert "invalid WWT configuration" in result.stderr
+    assert "'clustering.n_clusters' must be a number" in result.stderr
+
+
+def test_production_settings_need_a_secret_key():
+    result = _manage(["check"], DJANGO_DEBUG="false", DJANGO_SECRET_KEY="")
+    assert result.returncode != 0 and "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_production_settings_pass_the_deploy_check(tmp_path):
+    result = _manage(
+        ["check", "--deploy", "--fail-level", "WARNING"],
+        DJANGO_DEBUG="false", DJANGO_SECRET_KEY="x" * 20 + "a-long-random-production-secret-" + "y" * 20,
+        ALLOWED_HOSTS="wwt.example.org", WWT_VAR_DIR=str(tmp_path),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_the_actions_key_from_the_environment_wins(tmp_path):
+    config = tmp_path / "config.yml"
+    config.write_text("actions:\n  key: from-config\n")
+    code = "from django.conf import settings; print(settings.WWT_ACTIONS_KEY)"
+    base = {"WWT_CONFIG": str(config), "DJANGO_SETTINGS_MODULE": "wwt_project.settings"}
+    run = lambda **env: subprocess.run(  # noqa: E731
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=ROOT, env={**os.environ, **base, **env}, capture_output=True, text=True, timeout=60,
+    ).stdout.strip()  # fmt: skip
+    assert run(WWT_ACTIONS_KEY="") == "from-config"
+    assert run(WWT_ACTIONS_KEY="from-env") == "from-env"
