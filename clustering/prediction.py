@@ -1,0 +1,208 @@
+"""Action prediction: link submitted actions to the errors the operator saw, train a
+classifier per target (the action and its main parameters), suggest for a workflow.
+
+`train_predictor()` fits and stores a Predictor; `suggest_action(workflow)` reads it;
+`evaluate_predictor()` scores on held-out submissions against the majority class.
+Raise `ClusteringError` with an operator-readable message.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from django.db.models import QuerySet
+from scipy import sparse
+from sklearn.model_selection import train_test_split
+
+from actions.models import ActionSubmission
+from workflows.models import Workflow
+
+from . import classifier
+from .models import Predictor
+from .services import ClusteringError, current_samples, history_samples, load_model, save_model
+from .vectors import Vocabulary, log_counts
+
+UNCHANGED = "unchanged"
+# The parameters worth predicting, and the actions that carry them.
+PARAMETERS = {
+    "memory": {"acdc", "recovery", "clone"},
+    "splitting": {"acdc", "recovery", "clone"},
+    "xrootd": {"acdc", "recovery"},
+}
+TARGETS = ["action", *PARAMETERS]
+MIN_SUBMISSIONS = 10
+
+
+def main_parameter(parameters: dict, name: str) -> str:
+    """The value of parameter `name` in a submission: the most common over its tasks
+    (acdc/recovery hold one dict per task), or "unchanged" when it was left alone."""
+    if not isinstance(parameters, dict):
+        return UNCHANGED
+    values = [str(parameters[name])] if name in parameters and not isinstance(parameters[name], dict) else []
+    for per_task in parameters.values():
+        if isinstance(per_task, dict) and per_task.get(name) not in (None, ""):
+            values.append(str(per_task[name]))
+    return Counter(values).most_common(1)[0][0] if values else UNCHANGED
+
+
+@dataclass
+class TrainingSet:
+    features: np.ndarray
+    targets: dict[str, np.ndarray]
+    vocabulary: Vocabulary
+    from_history: int = 0
+    from_current: int = 0
+    submission_ids: list[int] = field(default_factory=list)
+
+
+def _nearest_samples(wanted: list[tuple[int, float]], workflow_ids: np.ndarray, moments: np.ndarray):
+    """For each (workflow, time), the sample of that workflow at the latest time at or
+    before it, else the earliest after it; -1 when the workflow has no sample."""
+    order = np.lexsort((moments, workflow_ids))
+    sorted_workflows, sorted_moments = workflow_ids[order], moments[order]
+    found = np.full(len(wanted), -1, dtype=np.int64)
+    for i, (workflow_id, moment) in enumerate(wanted):
+        start = np.searchsorted(sorted_workflows, workflow_id, side="left")
+        stop = np.searchsorted(sorted_workflows, workflow_id, side="right")
+        if start == stop:
+            continue
+        at = start + np.searchsorted(sorted_moments[start:stop], moment, side="right") - 1
+        found[i] = order[max(at, start)]
+    return found
+
+
+def training_set(submissions: QuerySet | None = None) -> TrainingSet:
+    """Features (log error counts per exit code and site) of each submission's workflow
+    at submission time — from the history bucket nearest before it, or the current
+    errors when the workflow has no history — with the action and parameters submitted."""
+    submissions = submissions if submissions is not None else ActionSubmission.objects.all()
+    rows = list(
+        submissions.order_by("submitted_at", "pk").values_list(
+            "pk", "workflow_id", "action", "parameters", "submitted_at"
+        )
+    )
+    workflow_ids = sorted({row[1] for row in rows})
+    history = history_samples(workflow_ids)
+    current = current_samples(workflow_ids)
+    vocabulary = Vocabulary.from_cells(history.cells, current.cells)
+    history_features = log_counts(history.cells, history.n, vocabulary)
+    current_features = log_counts(current.cells, current.n, vocabulary)
+
+    moments = np.array([b.timestamp() for b in history.buckets], dtype=np.float64)
+    at_history = _nearest_samples(
+        [(row[1], row[4].timestamp()) for row in rows], history.workflow_ids, moments
+    )
+    current_index = {int(w): i for i, w in enumerate(current.workflow_ids)}
+    picked, kept = [], []
+    for i, row in enumerate(rows):
+        if at_history[i] >= 0:
+            picked.append(history_features[at_history[i]])
+        elif row[1] in current_index:
+            picked.append(current_features[current_index[row[1]]])
+        else:
+            continue  # no errors known for this workflow at all: nothing to learn from
+        kept.append(row)
+    features = sparse.vstack(picked).toarray() if picked else np.zeros((0, vocabulary.size))
+    targets = {"action": np.array([row[2] for row in kept], dtype=str)}
+    for name in PARAMETERS:
+        targets[name] = np.array([main_parameter(row[3], name) for row in kept], dtype=str)
+    return TrainingSet(
+        features=features,
+        targets=targets,
+        vocabulary=vocabulary,
+        from_history=int(np.sum(at_history >= 0)),
+        from_current=len(kept) - int(np.sum(at_history >= 0)),
+        submission_ids=[row[0] for row in kept],
+    )
+
+
+def train_predictor() -> Predictor:
+    """Fit the classifiers on every submitted action and store them as the new Predictor."""
+    data = training_set()
+    if len(data.features) < MIN_SUBMISSIONS:
+        raise ClusteringError(
+            f"only {len(data.features)} submitted actions with known errors; "
+            f"at least {MIN_SUBMISSIONS} are needed to train the predictor"
+        )
+    choices = {name: classifier.choose_model(data.features, target) for name, target in data.targets.items()}
+    predictor = Predictor.objects.create(
+        samples=len(data.features),
+        scores={name: choice.summary() for name, choice in choices.items()},
+    )
+    path = save_model(
+        {
+            "exit_codes": data.vocabulary.exit_codes,
+            "sites": data.vocabulary.sites,
+            "models": {name: choice.model for name, choice in choices.items()},
+        },
+        f"predictor-{predictor.pk}.joblib",
+    )
+    predictor.model_file = str(path)
+    predictor.save(update_fields=["model_file"])
+    for stale in Predictor.objects.exclude(model_file="").order_by("-pk")[3:]:
+        Path(stale.model_file).unlink(missing_ok=True)
+        Predictor.objects.filter(pk=stale.pk).update(model_file="")
+    return predictor
+
+
+@dataclass
+class Suggestion:
+    action: str
+    probability: float
+    parameters: list[tuple[str, str, float]]  # (name, value, probability)
+    trained_at: object
+
+
+def suggest_action(workflow: Workflow) -> Suggestion | None:
+    """The predicted action for `workflow` from its current errors, or None without a
+    trained predictor or without current errors."""
+    predictor = Predictor.objects.exclude(model_file="").order_by("-trained_at").first()
+    if predictor is None:
+        return None
+    current = current_samples([workflow.pk])
+    if current.n == 0:
+        return None
+    stored = load_model(predictor.model_file)
+    vocabulary = Vocabulary(exit_codes=stored["exit_codes"], sites=stored["sites"])
+    features = log_counts(current.cells, 1, vocabulary).toarray()
+
+    def best(model) -> tuple[str, float]:
+        probabilities = model.predict_proba(features)[0]
+        top = int(np.argmax(probabilities))
+        return str(model.classes_[top]), float(probabilities[top])
+
+    action, probability = best(stored["models"]["action"])
+    parameters = []
+    for name, actions in PARAMETERS.items():
+        if action in actions and name in stored["models"]:
+            value, p = best(stored["models"][name])
+            if value != UNCHANGED:
+                parameters.append((name, value, p))
+    return Suggestion(action, probability, parameters, predictor.trained_at)
+
+
+def evaluate_predictor(*, test_fraction: float = 0.25, seed: int = 0) -> dict:
+    """Per target: the model chosen on the training part, its accuracy on the held-out
+    part, and the majority-class baseline there. Raises ClusteringError on too little data."""
+    data = training_set()
+    n = len(data.features)
+    if n < MIN_SUBMISSIONS:
+        raise ClusteringError(f"only {n} submitted actions with known errors; need {MIN_SUBMISSIONS}")
+    actions = data.targets["action"]
+    stratify = actions if min(Counter(actions.tolist()).values()) >= 2 else None
+    train, test = train_test_split(
+        np.arange(n), test_size=test_fraction, random_state=seed, stratify=stratify
+    )
+    report = {}
+    for name, target in data.targets.items():
+        choice = classifier.choose_model(data.features[train], target[train], seed=seed)
+        predicted = choice.model.predict(data.features[test])
+        report[name] = {
+            "model": choice.name,
+            "accuracy": float(np.mean(predicted == target[test])),
+            "baseline": classifier.majority_accuracy(target[train], target[test]),
+            "train": len(train),
+            "test": len(test),
+        }
+    return report

@@ -1,0 +1,116 @@
+"""Workflow vectors on two hypersphere shells (pure numpy/scipy, no Django).
+
+Each sample (a workflow now, or a workflow in one history bucket) has a vector of
+error counts over exit codes and one over sites. On each shell the direction is the
+normalised distribution of the counts and the distance from the origin is
+
+    R = d/√2 + 2w · (|v|/(|v| + m) − 0.5)
+
+(d `distance`, w `width`, m `midpoint`, |v| the Euclidean norm of the counts), so at
+width 0 two samples with no code in common are exactly d apart; a sample with no
+counts on a shell sits at its origin. The two shells are concatenated.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+
+@dataclass(frozen=True)
+class Shell:
+    """The parameters of one shell, as in config.yml `clustering.errorcode` / `sitename`."""
+
+    distance: float = 1.0
+    width: float = 0.25
+    midpoint: float = 10.0
+
+    @classmethod
+    def from_config(cls, section: dict) -> "Shell":
+        return cls(
+            distance=float(section["distance"]),
+            width=float(section["width"]),
+            midpoint=float(section["midpoint"]),
+        )
+
+
+@dataclass(frozen=True)
+class Cells:
+    """Error cells as parallel arrays: sample index, exit code, site, count."""
+
+    sample: np.ndarray
+    exit_code: np.ndarray
+    site: np.ndarray
+    count: np.ndarray
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The axes of the two shells: the exit codes and the sites, sorted."""
+
+    exit_codes: np.ndarray
+    sites: np.ndarray
+
+    @classmethod
+    def from_cells(cls, *cells: Cells) -> "Vocabulary":
+        codes = np.unique(np.concatenate([c.exit_code for c in cells])) if cells else np.array([], int)
+        sites = np.unique(np.concatenate([c.site for c in cells])) if cells else np.array([], str)
+        return cls(exit_codes=codes.astype(np.int64), sites=sites.astype(str))
+
+    @property
+    def size(self) -> int:
+        return len(self.exit_codes) + len(self.sites)
+
+
+def radius(norm: np.ndarray, shell: Shell) -> np.ndarray:
+    """The shell radius for count vectors of Euclidean norm `norm` (0 for an empty vector)."""
+    norm = np.asarray(norm, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fill = np.where(norm > 0, norm / (norm + shell.midpoint), 0.0)
+    r = shell.distance / np.sqrt(2) + 2 * shell.width * (fill - 0.5)
+    return np.where(norm > 0, r, 0.0)
+
+
+def _axis_index(values: np.ndarray, axes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column of each value on `axes` (sorted), and a mask of the values that are on it."""
+    if len(axes) == 0:
+        return np.zeros(len(values), dtype=np.int64), np.zeros(len(values), dtype=bool)
+    position = np.searchsorted(axes, values)
+    position = np.minimum(position, len(axes) - 1)
+    return position, axes[position] == values
+
+
+def count_matrix(samples: np.ndarray, values: np.ndarray, counts: np.ndarray, axes: np.ndarray, n: int):
+    """A CSR matrix (n × len(axes)) summing `counts` per (sample, axis value).
+    Values not on `axes` are dropped (a code unseen when the model was fitted)."""
+    column, known = _axis_index(values, axes)
+    matrix = sparse.coo_matrix(
+        (counts[known].astype(np.float64), (samples[known], column[known])), shape=(n, len(axes))
+    )
+    return matrix.tocsr()  # duplicates (several steps of one workflow) are summed here
+
+
+def shell_positions(counts: sparse.csr_matrix, shell: Shell) -> sparse.csr_matrix:
+    """Place each row of `counts` on the shell: direction v/|v|, distance R(|v|)."""
+    norm = np.sqrt(np.asarray(counts.multiply(counts).sum(axis=1)).ravel())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.where(norm > 0, radius(norm, shell) / norm, 0.0)
+    return sparse.diags(scale).dot(counts).tocsr()
+
+
+def workflow_vectors(
+    cells: Cells, n: int, vocabulary: Vocabulary, errorcode: Shell, sitename: Shell
+) -> sparse.csr_matrix:
+    """The concatenated shell positions of `n` samples (rows) from their error cells."""
+    codes = count_matrix(cells.sample, cells.exit_code, cells.count, vocabulary.exit_codes, n)
+    sites = count_matrix(cells.sample, cells.site, cells.count, vocabulary.sites, n)
+    return sparse.hstack([shell_positions(codes, errorcode), shell_positions(sites, sitename)], format="csr")
+
+
+def log_counts(cells: Cells, n: int, vocabulary: Vocabulary) -> sparse.csr_matrix:
+    """log(1 + count) per exit code and per site: the classifier's features."""
+    codes = count_matrix(cells.sample, cells.exit_code, cells.count, vocabulary.exit_codes, n)
+    sites = count_matrix(cells.sample, cells.site, cells.count, vocabulary.sites, n)
+    matrix = sparse.hstack([codes, sites], format="csr")
+    matrix.data = np.log1p(matrix.data)
+    return matrix
