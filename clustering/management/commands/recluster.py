@@ -1,0 +1,26 @@
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from clustering import services
+
+STAGES = ["loading errors", "building vectors", "fitting KMeans", "projecting", "storing clusters"]
+
+
+class Command(BaseCommand):
+    help = "Refit the workflow clusters on the history and the current errors."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    def handle(self, *args, no_progress=False, **options):
+        with tqdm(total=len(STAGES), desc="reclustering", disable=no_progress, file=self.stderr) as bar:
+
+            def progress(stage):
+                bar.set_postfix_str(stage)
+                bar.update(1)
+
+            try:
+                job = services.recluster_workflows(progress=progress)
+            except services.ClusteringError as exc:
+                raise CommandError(str(exc)) from exc
+        self.stdout.write(self.style.SUCCESS(f"reclustering {job.pk}: {job.message} ({job.seconds:.1f} s)"))

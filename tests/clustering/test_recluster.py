@@ -1,0 +1,165 @@
+"""Reclustering through the service, the command and the (eager) task."""
+
+from datetime import timedelta
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from clustering import locks, selectors, services, tasks
+from clustering.models import Clustering, ClusterMembership, JobLock
+from errors.models import ErrorHistory
+from tests.clustering.conftest import add_errors
+
+pytestmark = pytest.mark.django_db
+
+
+def toy_set():
+    """Two memory-failing workflows at CERN, one file-open failure at FNAL."""
+    alpha = add_errors("wf_alpha", [(50660, "T2_CH_CERN", 10), (50660, "T2_US_MIT", 1)])
+    beta = add_errors("wf_beta", [(50660, "T2_CH_CERN", 12)])
+    gamma = add_errors("wf_gamma", [(8028, "T1_US_FNAL", 30)])
+    return alpha, beta, gamma
+
+
+def test_near_identical_workflows_share_a_cluster_and_a_different_one_is_apart():
+    alpha, beta, gamma = toy_set()
+    job = services.recluster_workflows()
+    assert job.state == Clustering.State.DONE
+    assert selectors.similar_workflows(alpha) == ["wf_beta"]
+    assert selectors.similar_workflows(beta) == ["wf_alpha"]
+    assert selectors.similar_workflows(gamma) == []
+    clusters = dict(ClusterMembership.objects.values_list("workflow__name", "cluster"))
+    assert clusters["wf_alpha"] == clusters["wf_beta"] != clusters["wf_gamma"]
+
+
+def test_the_fit_records_its_time_parameters_summary_and_model_file(clustering_config):
+    toy_set()
+    job = services.recluster_workflows()
+    job.refresh_from_db()
+    assert job.finished_at is not None and job.started_at <= job.finished_at
+    assert job.parameters["n_clusters"] == 2
+    assert job.parameters["errorcode"] == {"distance": 1.0, "width": 0.25, "midpoint": 10.0}
+    assert job.current_samples == 3
+    assert Path(job.model_file).parent == Path(clustering_config["model_dir"])
+    assert Path(job.model_file).exists()
+    sizes = sorted(entry["size"] for entry in job.summary)
+    assert sizes == [1, 2]
+    memory_cluster = next(entry for entry in job.summary if entry["size"] == 2)
+    assert memory_cluster["codes"] == [[50660, 23]]
+    assert memory_cluster["sites"][0] == ["T2_CH_CERN", 22]
+
+
+def test_history_snapshots_are_extra_samples():
+    alpha, _, _ = toy_set()
+    step = alpha.steps.get()
+    now = timezone.now()
+    ErrorHistory.objects.bulk_create(
+        [
+            ErrorHistory(
+                step=step, exit_code=50660, site="T2_CH_CERN", count=3, bucket=now - timedelta(hours=2)
+            ),
+            ErrorHistory(
+                step=step, exit_code=84, site="T2_CH_CERN", count=3, bucket=now - timedelta(hours=2)
+            ),
+            ErrorHistory(
+                step=step, exit_code=50660, site="T2_CH_CERN", count=5, bucket=now - timedelta(hours=1)
+            ),
+        ]
+    )
+    job = services.recluster_workflows()
+    assert (job.current_samples, job.history_samples) == (3, 2)
+    assert job.parameters["exit_codes"] == 3  # 84 only appears in the history
+
+
+def test_a_workflow_added_after_the_fit_is_placed_with_the_stored_model():
+    toy_set()
+    services.recluster_workflows()
+    newcomer = add_errors("wf_newcomer", [(8028, "T1_US_FNAL", 25)])
+    membership = services.place_workflow(newcomer)
+    assert membership.placement == ClusterMembership.Placement.PREDICT
+    assert selectors.similar_workflows(newcomer) == ["wf_gamma"]
+
+
+def test_a_workflow_leaving_the_current_errors_loses_its_cluster():
+    alpha, _, _ = toy_set()
+    services.recluster_workflows()
+    alpha.steps.get().errors.all().delete()
+    services.recluster_workflows()
+    assert not ClusterMembership.objects.filter(workflow=alpha).exists()
+    assert ClusterMembership.objects.count() == 2
+
+
+def test_reclustering_is_refused_while_another_holds_the_lock():
+    toy_set()
+    token = locks.acquire_lock(services.LOCK_NAME, ttl=timedelta(minutes=5))
+    assert token
+    with pytest.raises(services.ClusteringError, match="another reclustering is running"):
+        services.recluster_workflows()
+    assert Clustering.objects.get().state == Clustering.State.REFUSED
+    assert not ClusterMembership.objects.exists()
+    locks.release_lock(services.LOCK_NAME, token)
+    assert services.recluster_workflows().state == Clustering.State.DONE
+    assert JobLock.objects.get(name=services.LOCK_NAME).expires_at is None
+
+
+def test_a_second_taker_is_refused_and_an_expired_lock_is_free_again():
+    first = locks.acquire_lock("job", ttl=timedelta(minutes=5))
+    assert first and locks.acquire_lock("job", ttl=timedelta(minutes=5)) is None
+    JobLock.objects.filter(name="job").update(expires_at=timezone.now() - timedelta(seconds=1))
+    second = locks.acquire_lock("job", ttl=timedelta(minutes=5))
+    assert second and second != first
+    locks.release_lock("job", first)  # the old holder cannot free the new holder's lock
+    assert locks.acquire_lock("job", ttl=timedelta(minutes=5)) is None
+
+
+def test_nothing_to_cluster_fails_the_job_with_a_clear_message():
+    with pytest.raises(services.ClusteringError, match="no errors to cluster"):
+        services.recluster_workflows()
+    job = Clustering.objects.get()
+    assert job.state == Clustering.State.FAILED
+    assert "no errors to cluster" in job.message
+    assert locks.lock_holder(services.LOCK_NAME) is None
+
+
+def test_running_a_finished_job_again_changes_nothing():
+    toy_set()
+    job = services.recluster_workflows()
+    first_model = job.model_file
+    again = services.recluster_workflows(job.pk)
+    assert again.model_file == first_model
+    assert Clustering.objects.count() == 1
+
+
+def test_old_model_files_are_removed_after_a_few_fits():
+    toy_set()
+    jobs = [services.recluster_workflows() for _ in range(services.MODEL_FILES_KEPT + 1)]
+    assert not Path(jobs[0].model_file).exists()
+    jobs[0].refresh_from_db()
+    assert jobs[0].model_file == ""
+    assert Path(jobs[-1].model_file).exists()
+
+
+def test_recluster_command_prints_a_summary():
+    toy_set()
+    out = StringIO()
+    call_command("recluster", "--no-progress", stdout=out)
+    assert "3 current workflows" in out.getvalue()
+    assert Clustering.objects.get().state == Clustering.State.DONE
+
+
+def test_recluster_command_fails_clearly_without_errors():
+    with pytest.raises(CommandError, match="no errors to cluster"):
+        call_command("recluster", "--no-progress", stdout=StringIO())
+
+
+def test_the_task_runs_the_queued_job():
+    toy_set()
+    job = Clustering.objects.create()
+    result = tasks.recluster.delay(job.pk).get()
+    assert result["state"] == "done"
+    job.refresh_from_db()
+    assert job.state == Clustering.State.DONE
+    assert ClusterMembership.objects.filter(clustering=job).count() == 3
