@@ -34,7 +34,15 @@ class EmailAddressInline(admin.TabularInline):
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    list_display = ("username", "email", "email_verified", "is_active", "is_staff", "last_login", "date_joined")
+    list_display = (
+        "username",
+        "email",
+        "email_verified",
+        "is_active",
+        "is_staff",
+        "last_login",
+        "date_joined",
+    )
     list_filter = (VerifiedFilter, "is_active", "is_staff", "is_superuser")
     inlines = [EmailAddressInline]
     actions = ["mark_verified", "deactivate"]

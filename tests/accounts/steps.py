@@ -10,7 +10,10 @@ def link_in(message) -> str:
     return links[0]
 
 
-def sign_up(client, username="dana", email="dana@cern.ch", password="a-long-enough-passphrase"):
+PASSWORD = "a-long-enough-passphrase"
+
+
+def sign_up(client, username="dana", email="dana@cern.ch", password=PASSWORD):
     return client.post(
         "/accounts/signup/",
         {"username": username, "email": email, "password1": password, "password2": password},
