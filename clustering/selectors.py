@@ -1,5 +1,7 @@
 """Reads for the cluster page and the workflow page panels."""
 
+from dataclasses import dataclass
+
 from django.db.models import Subquery
 
 from workflows.models import Workflow
@@ -18,7 +20,7 @@ def latest_fit() -> Clustering | None:
 
 
 def membership_of(workflow: Workflow) -> ClusterMembership | None:
-    return ClusterMembership.objects.filter(workflow=workflow).first()
+    return ClusterMembership.objects.select_related("clustering").filter(workflow=workflow).first()
 
 
 def similar_workflows(workflow: Workflow) -> list[str]:
@@ -42,3 +44,56 @@ def projection_points(clustering: Clustering) -> list[tuple[str, int, float, flo
             "workflow__name", "cluster", "x", "y"
         )
     )
+
+
+# Colours that stay distinguishable for the default ten clusters; more clusters reuse them.
+PALETTE = [
+    "#1f5fa8", "#d95f02", "#1b9e77", "#e7298a", "#7570b3",
+    "#a6761d", "#66a61e", "#e6ab02", "#b3261e", "#666666",
+]  # fmt: skip
+
+
+@dataclass
+class Picture:
+    width: int
+    height: int
+    points: list[tuple[str, int, float, float, str]]  # (name, cluster, x, y, colour)
+    legend: list[tuple[int, str, int, int]]  # (cluster, colour, size, y of its line)
+
+
+def projection_picture(clustering: Clustering | None, *, width: int = 720, height: int = 480) -> Picture:
+    """The projection points of `clustering` scaled into a width × height picture."""
+    rows = projection_points(clustering) if clustering else []
+    margin = 12
+    picture = Picture(width=width, height=height, points=[], legend=[])
+    if not rows:
+        return picture
+    xs = [row[2] for row in rows]
+    ys = [row[3] for row in rows]
+    x_low, y_low = min(xs), min(ys)
+    x_span, y_span = (max(xs) - x_low) or 1.0, (max(ys) - y_low) or 1.0
+    sizes: dict[int, int] = {}
+    for name, cluster, x, y in rows:
+        sizes[cluster] = sizes.get(cluster, 0) + 1
+        picture.points.append(
+            (
+                name,
+                cluster,
+                round(margin + (x - x_low) / x_span * (width - 2 * margin), 1),
+                # SVG's y axis points down; flip so the picture reads like a plot.
+                round(height - margin - (y - y_low) / y_span * (height - 2 * margin), 1),
+                PALETTE[cluster % len(PALETTE)],
+            )
+        )
+    picture.legend = [
+        (c, PALETTE[c % len(PALETTE)], sizes[c], 20 + 16 * i) for i, c in enumerate(sorted(sizes))
+    ]
+    return picture
+
+
+def cluster_table(clustering: Clustering | None) -> list[dict]:
+    """The stored summary of `clustering`, biggest cluster first, each with its colour."""
+    if clustering is None:
+        return []
+    rows = [{**entry, "colour": PALETTE[entry["cluster"] % len(PALETTE)]} for entry in clustering.summary]
+    return sorted(rows, key=lambda row: (-row["size"], row["cluster"]))

@@ -341,4 +341,4 @@ def place_workflow(workflow: Workflow) -> ClusterMembership | None:
         ],
         ignore_conflicts=True,  # a reclustering may have placed it meanwhile; that one wins
     )
-    return ClusterMembership.objects.filter(workflow=workflow).first()
+    return ClusterMembership.objects.select_related("clustering").filter(workflow=workflow).first()

@@ -1,0 +1,43 @@
+"""The cluster page: thin views over clustering.selectors and clustering.services."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.decorators import verified_required
+
+from . import selectors, services
+
+
+def _cluster_page(request, *, error: str = "", status: int = 200):
+    fit = selectors.latest_fit()
+    context = {
+        "fit": fit,
+        "clusters": selectors.cluster_table(fit),
+        "jobs": selectors.last_jobs(),
+        "active": services.active_job(),
+        "error": error,
+    }
+    return render(request, "clustering/cluster.html", context, status=status)
+
+
+@verified_required
+@require_http_methods(["GET", "POST"])
+def cluster(request):
+    """GET: the clusters of the last fit and the state of the jobs; POST: queue a reclustering."""
+    if request.method == "POST":
+        try:
+            job = services.request_reclustering(request.user)
+        except services.ClusteringError as exc:
+            return _cluster_page(request, error=str(exc), status=409)
+        messages.success(request, f"Reclustering {job.pk} is queued; this page shows its progress.")
+        return redirect("clustering:cluster")
+    return _cluster_page(request)
+
+
+@verified_required
+@require_GET
+def projection(request):
+    """The last fit's workflows on a 2-D PCA projection, coloured by cluster, as SVG."""
+    picture = selectors.projection_picture(selectors.latest_fit())
+    return render(request, "clustering/projection.svg", {"picture": picture}, content_type="image/svg+xml")

@@ -1,0 +1,56 @@
+"""The similar-workflows panel and the suggestion on the workflow page (template tags)."""
+
+import pytest
+from django.template import Context, Template
+
+from clustering import services
+from clustering.models import ClusterMembership
+from tests.clustering.conftest import add_errors
+
+pytestmark = pytest.mark.django_db
+
+HOSTILE = 'wf_<b>"bold"</b>&co'
+
+
+def render(tag: str, workflow) -> str:
+    return Template("{% load clustering_panels %}{% " + tag + " workflow %}").render(
+        Context({"workflow": workflow})
+    )
+
+
+def test_the_panel_links_and_offers_a_checkbox_for_each_similar_workflow(django_assert_max_num_queries):
+    alpha = add_errors("wf_alpha", [(50660, "T2_CH_CERN", 10)])
+    add_errors(HOSTILE, [(50660, "T2_CH_CERN", 11)])
+    add_errors("wf_gamma", [(8028, "T1_US_FNAL", 30)])
+    services.recluster_workflows()
+    with django_assert_max_num_queries(2):
+        html = render("similar_workflows_panel", alpha)
+    assert "1 similar workflow " in html
+    escaped = "wf_&lt;b&gt;&quot;bold&quot;&lt;/b&gt;&amp;co"
+    assert f'<input type="checkbox" form="action-form" name="similar" value="{escaped}">' in html
+    assert 'href="/seeworkflow?workflow=wf_%3Cb%3E%22bold%22%3C/b%3E%26co"' in html
+    assert "<b>" not in html
+    assert "wf_gamma" not in html
+
+
+def test_a_workflow_new_since_the_fit_is_placed_when_its_page_is_shown():
+    add_errors("wf_alpha", [(50660, "T2_CH_CERN", 10)])
+    add_errors("wf_gamma", [(8028, "T1_US_FNAL", 30)])
+    services.recluster_workflows()
+    newcomer = add_errors("wf_new", [(8028, "T1_US_FNAL", 20)])
+    html = render("similar_workflows_panel", newcomer)
+    assert "wf_gamma" in html and "wf_alpha" not in html
+    assert "Placed with the model" in html
+    assert ClusterMembership.objects.get(workflow=newcomer).placement == "predict"
+
+
+def test_the_panel_says_when_nothing_is_clustered():
+    workflow = add_errors("wf_alpha", [(50660, "T2_CH_CERN", 10)])
+    html = render("similar_workflows_panel", workflow)
+    assert "Not clustered yet" in html
+    assert "checkbox" not in html
+
+
+def test_no_suggestion_without_a_trained_predictor():
+    workflow = add_errors("wf_alpha", [(50660, "T2_CH_CERN", 10)])
+    assert "Suggested action" not in render("action_suggestion", workflow)
