@@ -1,0 +1,122 @@
+"""Admins see who is verified, verify by hand and deactivate."""
+
+import pytest
+from allauth.account.models import EmailAddress
+
+from accounts.models import User
+from accounts.permissions import is_verified_operator
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/accounts/user/"
+
+
+def _make_users(n, *, verified, prefix=None):
+    prefix = prefix or ("v" if verified else "u")
+    users = [UserFactory(username=f"{prefix}{i}") for i in range(n)]
+    EmailAddress.objects.bulk_create(
+        EmailAddress(user=u, email=u.email, primary=True, verified=verified) for u in users
+    )
+    return users
+
+
+def _rows(response) -> list[str]:
+    return [user.username for user in response.context["cl"].result_list]
+
+
+def test_the_changelist_shows_verification_without_a_query_per_user(
+    admin_client, django_assert_max_num_queries
+):
+    _make_users(3, verified=True)
+    _make_users(3, verified=False)
+    admin_client.get(CHANGELIST)  # warm-up: session, content types
+    with django_assert_max_num_queries(12):
+        small = admin_client.get(CHANGELIST)
+    _make_users(20, verified=False, prefix="w")
+    with django_assert_max_num_queries(12):
+        big = admin_client.get(CHANGELIST)
+    assert small.status_code == big.status_code == 200
+    html = big.content.decode()
+    assert "E-mail verified" in html
+    assert 'alt="True"' in html and 'alt="False"' in html
+
+
+def test_the_changelist_filters_by_verification(admin_client):
+    _make_users(2, verified=True)
+    _make_users(1, verified=False)
+    assert sorted(_rows(admin_client.get(CHANGELIST, {"verified": "yes"}))) == ["v0", "v1"]
+    # The admin made by createsuperuser has no verified address either.
+    assert sorted(_rows(admin_client.get(CHANGELIST, {"verified": "no"}))) == ["admin", "u0"]
+
+
+def test_the_user_page_shows_the_email_addresses(admin_client, unverified_user):
+    response = admin_client.get(f"/admin/accounts/user/{unverified_user.pk}/change/")
+    assert response.status_code == 200
+    assert "charlie@cern.ch" in response.content.decode()
+
+
+def _act(admin_client, action, users):
+    return admin_client.post(
+        CHANGELIST, {"action": action, "_selected_action": [u.pk for u in users]}, follow=True
+    )
+
+
+def test_mark_verified_verifies_the_primary_address(admin_client, unverified_user):
+    response = _act(admin_client, "mark_verified", [unverified_user])
+    assert response.status_code == 200
+    assert "Verified: charlie." in response.content.decode()
+    assert is_verified_operator(unverified_user)
+
+
+def test_mark_verified_gives_a_createsuperuser_account_its_address(admin_client, admin_user):
+    assert not EmailAddress.objects.filter(user=admin_user).exists()
+    _act(admin_client, "mark_verified", [admin_user])
+    address = EmailAddress.objects.get(user=admin_user)
+    assert (address.email, address.primary, address.verified) == (admin_user.email, True, True)
+    assert is_verified_operator(admin_user)
+
+
+def test_mark_verified_reports_what_it_cannot_do_and_leaves_it(admin_client, verified_operator):
+    no_address = UserFactory(username="ghost", email="")
+    # Another account already verified alice's address: it cannot be verified twice.
+    squatter = UserFactory(username="squatter", email="alice@cern.ch")
+    response = _act(admin_client, "mark_verified", [no_address, squatter, verified_operator])
+    html = response.content.decode()
+    assert "Could not verify ghost: has no e-mail address." in html
+    assert "Could not verify squatter: alice@cern.ch is already verified for alice." in html
+    assert "Already verified: alice." in html
+    assert not EmailAddress.objects.filter(user__in=[no_address, squatter]).exists()
+
+
+def test_mark_verified_handles_many_users_in_few_queries(admin_user, django_assert_max_num_queries):
+    from accounts import services
+
+    users = [UserFactory(username=f"n{i}") for i in range(30)]
+    EmailAddress.objects.bulk_create(
+        EmailAddress(user=u, email=u.email, primary=True, verified=False) for u in users[:15]
+    )
+    # read users, their addresses, taken addresses; one bulk update, one bulk insert; savepoints
+    with django_assert_max_num_queries(7):
+        outcome = services.mark_verified(User.objects.filter(username__startswith="n"))
+    assert len(outcome.verified) == 30
+    assert EmailAddress.objects.filter(user__in=users, primary=True, verified=True).count() == 30
+
+
+def test_deactivate_stops_a_user_from_acting_and_logging_in(admin_client, verified_operator, client):
+    response = _act(admin_client, "deactivate", [verified_operator])
+    assert "Deactivated 1 user(s)." in response.content.decode()
+    verified_operator.refresh_from_db()
+    assert not verified_operator.is_active
+    assert not is_verified_operator(verified_operator)
+    client.post("/accounts/login/", {"login": "alice", "password": "correct horse battery staple"})
+    assert "_auth_user_id" not in client.session
+
+
+def test_an_admin_cannot_deactivate_themselves(admin_client, admin_user, verified_operator):
+    response = _act(admin_client, "deactivate", [admin_user, verified_operator])
+    assert "You cannot deactivate your own account." in response.content.decode()
+    admin_user.refresh_from_db()
+    verified_operator.refresh_from_db()
+    assert admin_user.is_active
+    assert not verified_operator.is_active
