@@ -40,9 +40,17 @@ class Action(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     submitted_at = models.DateTimeField(db_index=True)
     reported_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # ACDC workflows of the same prep ID submitted after the original, as known at submission;
+    # a snapshot so that serving getaction needs no per-action query.
+    acdcs = models.JSONField(default=list, blank=True)
+    # The history row this action came from, so a report marks exactly that submission.
+    submission = models.ForeignKey(
+        "ActionSubmission", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-submitted_at"]
+        indexes = [models.Index(fields=["reported_at", "submitted_at"], name="action_acted_age")]
 
     def __str__(self):
         return f"{self.action} for {self.workflow}"
@@ -62,6 +70,10 @@ class ActionSubmission(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     submitted_at = models.DateTimeField(db_index=True)
     reported_at = models.DateTimeField(null=True, blank=True)
+    acdcs = models.JSONField(default=list, blank=True)
+    # Submissions made together (a workflow plus the similar workflows checked with it)
+    # share a batch: the workflows an action was applied to.
+    batch = models.UUIDField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-submitted_at"]

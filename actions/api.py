@@ -1,0 +1,225 @@
+"""DRF views: Unified's getaction / reportaction (a fixed contract) and action submission as JSON.
+
+Unified's client sends no session, cookie or CSRF token and follows no redirect; it reads any
+JSON object from getaction as {workflow: action}, so getaction's errors are plain text, and it
+locks itself unless reportaction always answers the five-key JSON object.
+"""
+
+import hmac
+import json
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import APIException
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import IsVerifiedOperator
+
+from . import selectors, services
+from .serializers import (
+    ActionSubmitSerializer,
+    ReportReplySerializer,
+    ReportRequestSerializer,
+    ServedActionSerializer,
+    StoredActionSerializer,
+)
+from .validation import ActionRejected
+
+
+class AlwaysJSON(BaseContentNegotiation):
+    """Ignore the client's Accept header: these endpoints answer one format whatever is asked."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+def key_is_valid(key) -> bool:
+    """Unified's passphrase, compared in constant time; no configured key accepts nothing."""
+    expected = settings.WWT_ACTIONS_KEY
+    if not expected or not isinstance(key, str):
+        return False
+    return hmac.compare_digest(key.encode(), expected.encode())
+
+
+def _plain(message: str, status: int) -> HttpResponse:
+    return HttpResponse(message + "\n", status=status, content_type="text/plain; charset=utf-8")
+
+
+def _integer(request, name: str) -> int:
+    raw = request.GET.get(name, "0").strip() or "0"
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _json_body(request):
+    """The decoded JSON body, or raise ValueError (also for a body over the upload limit)."""
+    try:
+        raw = request.body
+    except RequestDataTooBig as exc:
+        raise ValueError("request body too large") from exc
+    return json.loads(raw.decode("utf-8")) if raw.strip() else None
+
+
+class UnifiedView(APIView):
+    authentication_classes: list = []
+    permission_classes: list = []
+    throttle_classes: list = []
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = AlwaysJSON
+
+
+class GetActionView(UnifiedView):
+    """The actions Unified should carry out."""
+
+    parser_classes: list = []  # the body Unified sends is read by hand, or ignored
+
+    def handle_exception(self, exc):
+        # A JSON error object would be read as workflows: errors are plain text.
+        if isinstance(exc, APIException):
+            return _plain(str(exc.detail), exc.status_code)
+        raise exc
+
+    @extend_schema(
+        summary="Actions for Unified",
+        description="A JSON object {workflow: action}. Errors are plain text, never a JSON object. "
+        'A JSON body {"key": ...} is accepted and ignored unless actions.require_key_for_getaction is on.',
+        parameters=[
+            OpenApiParameter("days", int, description="Submitted in the last N days; 0 = no age limit"),
+            OpenApiParameter("acted", int, description="0 pending (default), >= 1 reported, < 0 all"),
+        ],
+        responses={
+            200: OpenApiResponse(ServedActionSerializer, description="keyed by workflow name"),
+            400: OpenApiResponse(OpenApiTypes.STR, description="bad parameter (plain text)"),
+            403: OpenApiResponse(OpenApiTypes.STR, description="missing or wrong key (plain text)"),
+        },
+    )
+    def get(self, request):
+        try:
+            days, acted = _integer(request, "days"), _integer(request, "acted")
+        except ValueError as exc:
+            return _plain(str(exc), 400)
+        if days < 0:
+            return _plain(f"days must be 0 or more, got {days}", 400)
+        if settings.WWT["actions"]["require_key_for_getaction"]:
+            try:
+                body = _json_body(request)
+            except ValueError:
+                return _plain('the body must be JSON {"key": ...}', 400)
+            if not isinstance(body, dict) or not key_is_valid(body.get("key")):
+                return _plain("a valid key is required", 403)
+        return Response(selectors.served_actions(days=days, acted=acted))
+
+
+def _report_reply(**values) -> dict:
+    reply = {
+        "valid_key": False,
+        "valid_format": False,
+        "success": [],
+        "already_reported": [],
+        "does_not_exist": [],
+    }
+    reply.update(values)
+    return reply
+
+
+class ReportActionView(UnifiedView):
+    """Unified reports the workflows it acted on."""
+
+    parser_classes: list = []
+
+    def handle_exception(self, exc):
+        # Whatever goes wrong in the request, the client gets the object it checks.
+        if isinstance(exc, APIException):
+            return Response(_report_reply(), status=exc.status_code)
+        raise exc
+
+    @extend_schema(
+        summary="Report actions done",
+        request=ReportRequestSerializer,
+        responses={200: ReportReplySerializer, 400: ReportReplySerializer},
+        examples=[
+            OpenApiExample(
+                "report", value={"key": "passphrase", "workflows": ["<workflow>"]}, request_only=True
+            )
+        ],
+    )
+    def post(self, request):
+        try:
+            body = _json_body(request)
+        except (ValueError, UnicodeDecodeError):
+            return Response(_report_reply(), status=400)
+        if not isinstance(body, dict):
+            return Response(_report_reply(), status=400)
+        valid_key = key_is_valid(body.get("key"))
+        workflows = body.get("workflows")
+        valid_format = isinstance(workflows, list) and all(isinstance(name, str) for name in workflows)
+        if not (valid_key and valid_format):
+            return Response(_report_reply(valid_key=valid_key, valid_format=valid_format))
+        result = services.mark_reported(workflows)
+        return Response(
+            _report_reply(
+                valid_key=True,
+                valid_format=True,
+                success=result.success,
+                already_reported=result.already_reported,
+                does_not_exist=result.does_not_exist,
+            )
+        )
+
+
+class SubmitActionView(APIView):
+    """Submit an action for one or more workflows (verified operators; session or API token)."""
+
+    permission_classes = [IsVerifiedOperator]
+
+    @extend_schema(
+        summary="Submit an action",
+        request=ActionSubmitSerializer,
+        responses={201: StoredActionSerializer(many=True), 400: OpenApiTypes.OBJECT},
+        examples=[
+            OpenApiExample(
+                "acdc for all steps",
+                request_only=True,
+                value={
+                    "workflows": ["<workflow>"],
+                    "action": "acdc",
+                    "parameters": {"AllSteps": {"memory": 4000, "xrootd": "enabled"}},
+                    "reasons": [{"short": "memory", "long": "Jobs ran out of memory."}],
+                },
+            )
+        ],
+    )
+    def post(self, request):
+        shape = ActionSubmitSerializer(data=request.data)
+        if not shape.is_valid():
+            return Response(shape.errors, status=400)
+        try:
+            actions = services.submit_action(user=request.user, **shape.validated_data)
+        except ActionRejected as exc:
+            return Response(exc.errors, status=400)
+        stored = [
+            {
+                "workflow": action.workflow.name,
+                "submitted_at": action.submitted_at,
+                **selectors.served_shape(
+                    action=action.action,
+                    parameters=action.parameters,
+                    reasons=action.reasons,
+                    user=request.user.username,
+                    acdcs=action.acdcs,
+                ),
+            }
+            for action in actions
+        ]
+        return Response(StoredActionSerializer(stored, many=True).data, status=201)

@@ -1,0 +1,195 @@
+"""The action form on the workflow page: what it shows, and how a POST becomes the API shape.
+
+The form is dynamic (one block per task, site lists from outside sources), so it is plain HTML
+driven by `form_context(...)` rather than a Django Form; every rule is in `actions.validation`,
+which the form shares with the API. `submission_from_post(...)` only translates field names.
+"""
+
+import re
+
+from django.http import QueryDict
+
+from workflows import selectors as workflow_selectors
+from workflows.models import Workflow
+
+from . import selectors
+from .models import ActionKind
+from .validation import (
+    ALL_STEPS,
+    SPECIAL_ACTIONS,
+    SPLITTINGS,
+    TOGGLES,
+    enabled_actions,
+    is_default_task,
+    short_task_name,
+)
+
+SITE_METHODS = ["Auto", "Manual", "Ban"]
+RED_STATUSES = {"drain", "disabled"}
+TASK_VALUE_FIELDS = ["memory", "cores", "splitting", "xrootd", "secondary", "group"]
+_TASK_PREFIX = re.compile(r"^t(\d+)-task$")
+
+
+def _task_blocks_in_post(post: QueryDict) -> list[tuple[str, str]]:
+    """[(prefix, task name)] of the per-task blocks posted, in form order."""
+    found = []
+    for key in post:
+        match = _TASK_PREFIX.match(key)
+        if match and post.get(key):
+            found.append((int(match.group(1)), f"t{match.group(1)}", post.get(key)))
+    return [(prefix, task) for _, prefix, task in sorted(found)]
+
+
+def _block(post: QueryDict, prefix: str, action: str, *, is_task: bool) -> dict:
+    """One block in the API shape, blanks kept (the validator treats blank as unchanged)."""
+    block = {}
+    for name in TASK_VALUE_FIELDS:
+        if name == "group" and action != ActionKind.RECOVERY:
+            continue
+        value = post.get(f"{prefix}-{name}", "").strip()
+        if value:
+            block[name] = value
+    method = post.get(f"{prefix}-sites_method", "" if is_task else "Auto")
+    if method == "Manual":
+        block["sites"] = post.getlist(f"{prefix}-sites")
+    elif method == "Ban":
+        block["ban"] = post.getlist(f"{prefix}-ban")
+    elif method == "Auto" and is_task:
+        block["ban"] = []  # explicitly Auto: this task's recovery sites, whatever all steps say
+    return block
+
+
+def _merge_raw(everything: dict, task: dict) -> dict:
+    merged = {k: v for k, v in everything.items() if k not in ("sites", "ban")}
+    merged.update({k: v for k, v in task.items() if k not in ("sites", "ban")})
+    sites_from = task if ("sites" in task or "ban" in task) else everything
+    merged.update({k: v for k, v in sites_from.items() if k in ("sites", "ban")})
+    return merged
+
+
+def parameters_from_post(post: QueryDict, action: str) -> dict:
+    if action in (ActionKind.ACDC, ActionKind.RECOVERY):
+        everything = _block(post, "all", action, is_task=False)
+        tasks = _task_blocks_in_post(post)
+        only = [(prefix, task) for prefix, task in tasks if post.get(f"{prefix}-only")]
+        if only:
+            return {
+                task: _merge_raw(everything, _block(post, prefix, action, is_task=True))
+                for prefix, task in only
+            }
+        parameters = {ALL_STEPS: everything}
+        for prefix, task in tasks:
+            block = _block(post, prefix, action, is_task=True)
+            if block:
+                parameters[task] = block
+        return parameters
+    if action == ActionKind.CLONE:
+        return {name: post.get(f"clone-{name}", "").strip() for name in ("memory", "splitting", "comment")}
+    if action == ActionKind.SPECIAL:
+        return {"action": post.get("special-action", ""), "other": post.get("special-other", "").strip()}
+    return {}
+
+
+def reasons_from_post(post: QueryDict) -> list[dict]:
+    shorts, longs = post.getlist("reason_short"), post.getlist("reason_long")
+    rows = [{"short": s.strip(), "long": lg.strip()} for s, lg in zip(shorts, longs, strict=False)]
+    return [row for row in rows if row["short"] or row["long"]]
+
+
+def submission_from_post(post: QueryDict, workflow: Workflow) -> dict:
+    """The form's POST as keyword arguments of `services.submit_action` (less the user)."""
+    action = post.get("action", "")
+    similar = [name for name in post.getlist("similar") if name and name != workflow.name]
+    return {
+        "workflows": [workflow.name, *dict.fromkeys(similar)],
+        "action": action,
+        "parameters": parameters_from_post(post, action),
+        "reasons": reasons_from_post(post),
+    }
+
+
+def workflow_tasks(workflow: Workflow, recovery: dict[str, list[str]]) -> list[str]:
+    """The default task list: the workflow's steps and recovery tasks, less LogCollect/Cleanup."""
+    names = [short_task_name(workflow.name, name) for name in workflow.steps.values_list("name", flat=True)]
+    return [task for task in dict.fromkeys(names + sorted(recovery)) if is_default_task(task)]
+
+
+def _site_choices(sites, statuses, checked) -> list[dict]:
+    return [
+        {
+            "name": site,
+            "status": statuses.get(site, "unknown"),
+            "red": statuses.get(site) in RED_STATUSES,
+            "checked": site in checked,
+        }
+        for site in sites
+    ]
+
+
+def _block_state(prefix, task, label, post, auto_sites, all_sites, statuses, errors, error_key) -> dict:
+    def value(name, default=""):
+        return post.get(f"{prefix}-{name}", default) if post is not None else default
+
+    default_method = "" if task else "Auto"
+    default_ban = [site for site in auto_sites if statuses.get(site) in RED_STATUSES]
+    manual = post.getlist(f"{prefix}-sites") if post is not None else list(auto_sites)
+    ban = post.getlist(f"{prefix}-ban") if post is not None else default_ban
+    return {
+        "prefix": prefix,
+        "task": task,
+        "label": label,
+        "values": {name: value(name) for name in TASK_VALUE_FIELDS},
+        "sites_method": value("sites_method", default_method),
+        "only": bool(value("only")),
+        "auto_sites": _site_choices(auto_sites, statuses, set()),
+        "manual_choices": _site_choices(all_sites, statuses, set(manual)),
+        "ban_choices": _site_choices(auto_sites, statuses, set(ban)),
+        "errors": [
+            m for place, ms in errors.items() if place.startswith(f"parameters.{error_key}") for m in ms
+        ],
+    }
+
+
+def form_context(workflow: Workflow, post: QueryDict | None = None, errors: dict | None = None) -> dict:
+    """Everything the form template needs: defaults on first show, the operator's input after an error."""
+    errors = errors or {}
+    recovery = workflow_selectors.recovery_sites(workflow)
+    statuses = workflow_selectors.site_statuses()
+    tasks = workflow_tasks(workflow, recovery)
+    every_auto = sorted({site for task in tasks for site in recovery.get(task, [])})
+    all_sites = sorted(set(statuses) | set(every_auto))
+    blocks = [
+        _block_state("all", None, "All steps", post, every_auto, all_sites, statuses, errors, ALL_STEPS)
+    ] + [
+        _block_state(f"t{i}", task, task, post, recovery.get(task, []), all_sites, statuses, errors, task)
+        for i, task in enumerate(tasks)
+    ]
+    actions = enabled_actions()
+    chosen = post.get("action", "") if post is not None else actions[0]
+    reasons = reasons_from_post(post) if post is not None else []
+    past = selectors.past_reasons()
+    return {
+        "workflow": workflow,
+        "actions": [(kind, ActionKind(kind).label) for kind in actions],
+        "chosen_action": chosen,
+        "recovery_enabled": ActionKind.RECOVERY in actions,
+        "blocks": blocks,
+        "tasks_missing_sites": [task for task in tasks if not recovery.get(task)],
+        "recovery_known": bool(recovery),
+        "splittings": SPLITTINGS,
+        "toggles": TOGGLES,
+        "site_methods": SITE_METHODS,
+        "special_actions": list(SPECIAL_ACTIONS.items()),
+        "clone": {
+            n: post.get(f"clone-{n}", "") if post is not None else ""
+            for n in ("memory", "splitting", "comment")
+        },
+        "special": {n: post.get(f"special-{n}", "") if post is not None else "" for n in ("action", "other")},
+        "reasons": reasons or [{"short": "", "long": ""}],
+        "past_reasons": past,
+        "past_reasons_map": {r.short: r.long for r in past},
+        "similar": post.getlist("similar") if post is not None else [],
+        "errors": errors,
+        "error_messages": [m for ms in errors.values() for m in ms],
+        "last_action": selectors.last_action(workflow),
+    }

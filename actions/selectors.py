@@ -1,0 +1,107 @@
+"""Reads: what Unified is served, the last action of a workflow, the operators' actions page."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from .models import Action, ActionKind, Reason
+
+PENDING_TOO_LONG = timedelta(days=1)
+
+
+def served_shape(*, action: str, parameters: dict, reasons: list, user: str | None, acdcs: list) -> dict:
+    """One workflow's entry in getaction: the keys Unified's client reads (and a few more)."""
+    longs = [reason["long"] for reason in reasons if reason.get("long")]
+    return {
+        "Action": action,
+        "Parameters": parameters,
+        "Reasons": longs,
+        "Reason": " ".join(longs),
+        "user": user or "",
+        "ACDCs": acdcs,
+    }
+
+
+def _acted_filter(queryset: QuerySet, acted: int) -> QuerySet:
+    if acted == 0:
+        return queryset.filter(reported_at__isnull=True)
+    if acted > 0:
+        return queryset.filter(reported_at__isnull=False)
+    return queryset
+
+
+def served_actions(*, days: int = 0, acted: int = 0, now: datetime | None = None) -> dict[str, dict]:
+    """{workflow name: served action} for getaction, in one query whatever the number of actions.
+
+    `days` > 0 keeps actions submitted in the last `days` days (0: no age limit); `acted` 0 keeps
+    pending actions, >= 1 reported ones, < 0 all.
+    """
+    queryset = _acted_filter(Action.objects.all(), acted)
+    if days > 0:
+        queryset = queryset.filter(submitted_at__gte=(now or timezone.now()) - timedelta(days=days))
+    rows = queryset.order_by("submitted_at").values_list(
+        "workflow__name", "action", "parameters", "reasons", "user__username", "acdcs"
+    )
+    return {
+        name: served_shape(action=action, parameters=parameters, reasons=reasons, user=user, acdcs=acdcs)
+        for name, action, parameters, reasons, user, acdcs in rows
+    }
+
+
+def last_action(workflow) -> Action | None:
+    """The current (pending or last reported) action of `workflow`, with its submitter."""
+    return Action.objects.select_related("user").filter(workflow=workflow).first()
+
+
+def past_reasons() -> list[Reason]:
+    return list(Reason.objects.only("short", "long"))
+
+
+@dataclass
+class ActionFilters:
+    status: str = "pending"  # pending | reported | all
+    action: str = ""
+    user: str = ""
+    days: int = 0
+
+
+def actions_for_page(filters: ActionFilters, now: datetime | None = None) -> QuerySet:
+    """The operators' actions list, newest first, each with `pending_too_long` computable cheaply."""
+    queryset = Action.objects.select_related("workflow", "user").order_by("-submitted_at")
+    if filters.status == "pending":
+        queryset = queryset.filter(reported_at__isnull=True)
+    elif filters.status == "reported":
+        queryset = queryset.filter(reported_at__isnull=False)
+    if filters.action:
+        queryset = queryset.filter(action=filters.action)
+    if filters.user:
+        queryset = queryset.filter(user__username=filters.user)
+    if filters.days > 0:
+        queryset = queryset.filter(submitted_at__gte=(now or timezone.now()) - timedelta(days=filters.days))
+    return queryset
+
+
+def action_counts(now: datetime | None = None) -> dict[str, int]:
+    """Pending, pending longer than a day, and reported: the page's summary, in one query."""
+    from django.db.models import Count
+
+    late_before = (now or timezone.now()) - PENDING_TOO_LONG
+    return Action.objects.aggregate(
+        pending=Count("pk", filter=Q(reported_at__isnull=True)),
+        late=Count("pk", filter=Q(reported_at__isnull=True, submitted_at__lt=late_before)),
+        reported=Count("pk", filter=Q(reported_at__isnull=False)),
+    )
+
+
+def action_users() -> list[str]:
+    return list(
+        Action.objects.exclude(user=None)
+        .order_by("user__username")
+        .values_list("user__username", flat=True)
+        .distinct()
+    )
+
+
+ACTION_CHOICES = ActionKind.choices

@@ -1,0 +1,51 @@
+"""DRF serializers: the outer shape of API requests and replies (documented in the OpenAPI schema).
+
+Only the shape is checked here; the rules about actions live in `actions.validation`, shared
+with the form and the importer.
+"""
+
+from rest_framework import serializers
+
+
+class ReasonSerializer(serializers.Serializer):
+    short = serializers.CharField(allow_blank=True, required=False, default="", trim_whitespace=True)
+    long = serializers.CharField(allow_blank=True, required=False, default="", trim_whitespace=True)
+
+
+class ActionSubmitSerializer(serializers.Serializer):
+    workflows = serializers.ListField(child=serializers.CharField(), allow_empty=False)
+    action = serializers.CharField(help_text="acdc, recovery (when enabled), clone or special")
+    parameters = serializers.JSONField(
+        help_text="As served by getaction before omission rules; acdc/recovery may use an AllSteps "
+        "block (expanded into every task) and per-block `ban` lists (Auto sites less these)."
+    )
+    reasons = ReasonSerializer(many=True, allow_empty=False)
+
+
+class ServedActionSerializer(serializers.Serializer):
+    """One workflow's entry in getaction."""
+
+    Action = serializers.CharField()
+    Parameters = serializers.JSONField()
+    Reasons = serializers.ListField(child=serializers.CharField())
+    Reason = serializers.CharField()
+    user = serializers.CharField()
+    ACDCs = serializers.ListField(child=serializers.CharField())
+
+
+class StoredActionSerializer(ServedActionSerializer):
+    workflow = serializers.CharField()
+    submitted_at = serializers.DateTimeField()
+
+
+class ReportRequestSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    workflows = serializers.ListField(child=serializers.CharField())
+
+
+class ReportReplySerializer(serializers.Serializer):
+    valid_key = serializers.BooleanField()
+    valid_format = serializers.BooleanField()
+    success = serializers.ListField(child=serializers.CharField())
+    already_reported = serializers.ListField(child=serializers.CharField())
+    does_not_exist = serializers.ListField(child=serializers.CharField())

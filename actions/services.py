@@ -1,0 +1,122 @@
+"""Writes: submitting actions and marking them reported by Unified.
+
+`submit_action(...)` validates (raising `ActionRejected`, nothing stored) then, in one
+transaction, replaces each workflow's pending action, appends the history and stores new
+short reasons. `mark_reported(...)` is what /reportaction does: one atomic conditional update.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Action, ActionSubmission, Reason
+from .validation import ActionRejected, ValidatedAction, validate_action
+
+__all__ = ["ActionRejected", "ReportResult", "mark_reported", "store_action", "submit_action"]
+
+
+def submit_action(
+    *, user, workflows, action, parameters, reasons, now: datetime | None = None
+) -> list[Action]:
+    """Validate and store an action for `workflows` (names); return the stored actions."""
+    validated = validate_action(workflows=workflows, action=action, parameters=parameters, reasons=reasons)
+    return store_action(validated, user=user, now=now)
+
+
+@transaction.atomic
+def store_action(validated: ValidatedAction, *, user, now: datetime | None = None) -> list[Action]:
+    """Store an already validated action (the importer passes its own `now`)."""
+    now = now or timezone.now()
+    batch = uuid.uuid4()
+    if validated.new_reasons:
+        Reason.objects.bulk_create(
+            [Reason(short=r["short"], long=r["long"], created_by=user) for r in validated.new_reasons],
+            ignore_conflicts=True,  # another operator may have stored the same label meanwhile
+        )
+    submissions = ActionSubmission.objects.bulk_create(
+        [
+            ActionSubmission(
+                workflow=workflow,
+                action=validated.action,
+                parameters=validated.parameters[workflow.name],
+                reasons=validated.reasons,
+                acdcs=validated.acdcs.get(workflow.name, []),
+                user=user,
+                submitted_at=now,
+                batch=batch,
+            )
+            for workflow in validated.workflows
+        ]
+    )
+    existing = {
+        a.workflow_id: a for a in Action.objects.select_for_update().filter(workflow__in=validated.workflows)
+    }
+    to_create, to_update = [], []
+    for workflow, submission in zip(validated.workflows, submissions, strict=True):
+        action = existing.get(workflow.id) or Action(workflow=workflow)
+        action.workflow = workflow
+        action.action = validated.action
+        action.parameters = submission.parameters
+        action.reasons = validated.reasons
+        action.acdcs = submission.acdcs
+        action.user = user
+        action.submitted_at = now
+        action.reported_at = None  # a resubmission is pending again
+        action.submission = submission
+        (to_update if action.pk else to_create).append(action)
+    Action.objects.bulk_update(
+        to_update,
+        ["action", "parameters", "reasons", "acdcs", "user", "submitted_at", "reported_at", "submission"],
+    )
+    Action.objects.bulk_create(to_create)
+    return to_update + to_create
+
+
+@dataclass
+class ReportResult:
+    success: list[str] = field(default_factory=list)
+    already_reported: list[str] = field(default_factory=list)
+    does_not_exist: list[str] = field(default_factory=list)
+
+
+@transaction.atomic
+def mark_reported(workflows: list[str], *, now: datetime | None = None) -> ReportResult:
+    """Mark the actions of `workflows` as done by Unified.
+
+    Rows are locked, sorted into pending / already reported / unknown, and the pending ones
+    are marked with one conditional UPDATE, so two concurrent reports never both succeed.
+    A repeat within `actions.report_retry_window_seconds` counts as success (a lost reply).
+    """
+    now = now or timezone.now()
+    names = list(dict.fromkeys(workflows))
+    rows = {
+        name: (pk, submission_id, reported_at)
+        for pk, name, submission_id, reported_at in Action.objects.select_for_update()
+        .filter(workflow__name__in=names)
+        .values_list("pk", "workflow__name", "submission_id", "reported_at")
+    }
+    window = timedelta(seconds=settings.WWT["actions"]["report_retry_window_seconds"])
+    result = ReportResult()
+    pending_ids, submission_ids = [], []
+    for name in names:
+        if name not in rows:
+            result.does_not_exist.append(name)
+            continue
+        pk, submission_id, reported_at = rows[name]
+        if reported_at is None:
+            pending_ids.append(pk)
+            if submission_id:
+                submission_ids.append(submission_id)
+            result.success.append(name)
+        elif window and now - reported_at <= window:
+            result.success.append(name)
+        else:
+            result.already_reported.append(name)
+    if pending_ids:
+        Action.objects.filter(pk__in=pending_ids, reported_at__isnull=True).update(reported_at=now)
+        ActionSubmission.objects.filter(pk__in=submission_ids).update(reported_at=now)
+    return result

@@ -1,0 +1,133 @@
+"""Pages: submitting an action, the operators' actions list, the API docs, an old path."""
+
+from pathlib import Path
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponseBadRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.decorators import verified_required
+from workflows.models import Workflow
+
+from . import forms, selectors, services
+from .models import ActionKind
+from .validation import ActionRejected
+
+
+def _workflow_page(name: str) -> str:
+    return "/seeworkflow?" + urlencode({"workflow": name})
+
+
+@verified_required
+@require_http_methods(["GET", "POST"])
+def submit_action(request):
+    """GET shows the form alone; POST stores the action and returns to the workflow page, or
+    re-renders here (400) with the errors and what the operator typed."""
+    name = request.POST.get("workflow") or request.GET.get("workflow")
+    if not name:
+        return HttpResponseBadRequest("Say which workflow: /submitaction?workflow=<name>")
+    workflow = get_object_or_404(Workflow, name=name)
+    if request.method == "GET":
+        return render(request, "actions/submit.html", forms.form_context(workflow))
+    submission = forms.submission_from_post(request.POST, workflow)
+    try:
+        stored = services.submit_action(user=request.user, **submission)
+    except ActionRejected as exc:
+        context = forms.form_context(workflow, post=request.POST, errors=exc.errors)
+        return render(request, "actions/submit.html", context, status=400)
+    others = len(stored) - 1
+    messages.success(
+        request,
+        f"{ActionKind(submission['action']).label} submitted for {workflow.name}"
+        + (f" and {others} similar workflow(s)" if others else "")
+        + "; Unified picks it up within minutes.",
+    )
+    return HttpResponseRedirect(_workflow_page(workflow.name))
+
+
+def _filters_from(query) -> tuple[selectors.ActionFilters, list[str]]:
+    problems = []
+    status = query.get("status", "pending")
+    if status not in ("pending", "reported", "all"):
+        problems.append(f"status must be pending, reported or all, got {status!r}")
+        status = "pending"
+    action = query.get("action", "")
+    if action and action not in ActionKind.values:
+        problems.append(f"unknown action {action!r}")
+        action = ""
+    try:
+        days = int(query.get("days") or 0)
+        if days < 0:
+            raise ValueError
+    except ValueError:
+        problems.append(f"days must be a whole number of days, got {query.get('days')!r}")
+        days = 0
+    return selectors.ActionFilters(
+        status=status, action=action, user=query.get("user", ""), days=days
+    ), problems
+
+
+@verified_required
+@require_GET
+def actions_page(request):
+    """Submitted actions with filters; those pending for more than a day are flagged."""
+    filters, problems = _filters_from(request.GET)
+    now = timezone.now()
+    page = Paginator(selectors.actions_for_page(filters, now=now), 100).get_page(request.GET.get("page"))
+    late_before = now - selectors.PENDING_TOO_LONG
+    rows = [{"action": a, "late": a.reported_at is None and a.submitted_at < late_before} for a in page]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "actions/actions.html",
+        {
+            "filters": filters,
+            "problems": problems,
+            "page": page,
+            "rows": rows,
+            "counts": selectors.action_counts(now=now),
+            "action_choices": ActionKind.choices,
+            "users": selectors.action_users(),
+            "query": query.urlencode(),
+        },
+        status=400 if problems else 200,
+    )
+
+
+@require_GET
+def seeworkflow2(request):
+    """Unified's report pages link to the original's second workflow page: send them to ours."""
+    name = request.GET.get("workflow", "")
+    if not name:
+        return HttpResponseBadRequest("Say which workflow: /seeworkflow2?workflow=<name>")
+    return HttpResponseRedirect(_workflow_page(name))
+
+
+@require_GET
+def api_docs(request):
+    return render(request, "actions/api_docs.html", {"schema_url": "/api/schema/"})
+
+
+def _redoc_bundle() -> Path:
+    import drf_spectacular_sidecar
+
+    return Path(drf_spectacular_sidecar.__file__).parent / "static/drf_spectacular_sidecar/redoc/bundles"
+
+
+@require_GET
+def api_docs_script(request):
+    """Redoc from the drf-spectacular-sidecar package, so the docs need no CDN."""
+    try:
+        path = _redoc_bundle() / "redoc.standalone.js"
+    except ImportError as exc:
+        raise Http404("drf-spectacular-sidecar is not installed") from exc
+    if not path.is_file():
+        raise Http404("Redoc bundle missing")
+    response = FileResponse(path.open("rb"), content_type="text/javascript")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
