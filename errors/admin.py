@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from .forms import ProcedureAdminForm
 from .models import ErrorCount, ErrorHistory, ErrorImport, Explanation, Procedure
 
 
@@ -58,5 +59,6 @@ class ExplanationAdmin(ReadOnlyAdmin):
 
 @admin.register(Procedure)
 class ProcedureAdmin(admin.ModelAdmin):
+    form = ProcedureAdminForm
     list_display = ["exit_code", "cause", "match_expression"]
     search_fields = ["exit_code", "cause"]

@@ -1,10 +1,32 @@
-"""Reads for the error pages."""
+"""Reads for the error pages: the global view, the list page, the site and trend
+pages, explanations and procedures. Every function runs a fixed number of queries,
+whatever the size of the snapshot; heavy sums run in the database."""
 
-from django.db.models import Count, Sum
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
 
-from workflows.models import Workflow
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import Count, F, Max, Q, Sum, Value, Window
+from django.db.models.functions import Coalesce, NullIf, RowNumber, TruncDate
+from django.utils import timezone
+from django.utils.safestring import mark_safe
 
-from .models import ErrorCount, ErrorImport
+from workflows.models import Step, Workflow
+
+from . import charts
+from .models import ErrorCount, ErrorHistory, ErrorImport, Explanation, Procedure
+
+# pievar -> the ErrorCount field its pies split by.
+PIEVARS = {"errorcode": "exit_code", "sitename": "site", "stepname": "step"}
+PIEVAR_LABELS = {"errorcode": "exit code", "sitename": "site", "stepname": "step"}
+GROUPS_PER_PAGE = 10  # prep IDs per page: keeps a page near 200 kB whatever the data size
+
+
+class ErrorsQueryError(Exception):
+    """A request the error pages cannot answer (bad combination of parameters)."""
 
 
 def last_refresh() -> ErrorImport | None:
@@ -24,3 +46,426 @@ def overview() -> dict:
     totals["workflows"] = Workflow.objects.filter(steps__errors__isnull=False).distinct().count()
     totals["errors"] = totals["errors"] or 0
     return totals
+
+
+# Global view -----------------------------------------------------------------------------
+
+
+def short_step(step_name: str, workflow_name: str) -> str:
+    prefix = f"/{workflow_name}/"
+    return step_name[len(prefix) :] if step_name.startswith(prefix) else step_name
+
+
+@dataclass
+class PieRow:
+    """One row of a pie table: a workflow (kind "workflow") or one of its steps."""
+
+    kind: str
+    label: str
+    total: int
+    cells_html: str
+    workflow: str = ""
+    is_acdc: bool = False
+
+
+@dataclass
+class PrepGroup:
+    prep_id: str
+    campaign: str
+    total: int
+    workflows: int = 0
+    rows: list[PieRow] = field(default_factory=list)
+
+
+def _row_cells(splits: dict, columns: list, href_for) -> str:
+    return "".join(
+        charts.pie_cell(str(column), splits[column], href_for(column)) if column in splits else "<td></td>"
+        for column in columns
+    )
+
+
+def _filtered(campaign: str = "", prep_id: str = ""):
+    queryset = ErrorCount.objects.all()
+    if campaign:
+        queryset = queryset.filter(step__workflow__campaign=campaign)
+    if prep_id:
+        queryset = queryset.filter(Q(step__workflow__prep_id=prep_id) | Q(step__workflow__name=prep_id))
+    return queryset
+
+
+def global_view(
+    pievar: str, *, page: int = 1, campaign: str = "", prep_id: str = "", per_page: int = GROUPS_PER_PAGE
+) -> dict:
+    """The table of pies for `pievar` (one of PIEVARS), optionally narrowed to a campaign
+    or a prep ID. errorcode/sitename: rows are prep IDs → workflows → steps, paginated
+    by prep ID; stepname: rows are exit codes, columns sites. Four queries at most."""
+    if pievar not in PIEVARS:
+        raise ErrorsQueryError(f"pievar must be one of {', '.join(PIEVARS)}, not {pievar!r}")
+    if pievar == "stepname":
+        return _code_by_site_view(campaign, prep_id)
+    return _grouped_view(pievar, page, campaign, prep_id, per_page)
+
+
+def _grouped_view(pievar: str, page: int, campaign: str, prep_id: str, per_page: int) -> dict:
+    column_field = "site" if pievar == "errorcode" else "exit_code"
+    split_field = PIEVARS[pievar]
+    column_param = "sitename" if column_field == "site" else "errorcode"
+    base = _filtered(campaign, prep_id)
+    column_totals = dict(base.values_list(column_field).annotate(total=Sum("count")).order_by(column_field))
+    columns = list(column_totals)
+    # A workflow whose name shows no prep ID is its own group.
+    group_key = Coalesce(NullIf(F("step__workflow__prep_id"), Value("")), F("step__workflow__name"))
+    groups = list(
+        base.annotate(group=group_key, campaign=F("step__workflow__campaign"))
+        .values("campaign", "group")
+        .annotate(total=Sum("count"))
+        .order_by("campaign", "-total", "group")
+    )
+    campaign_totals: dict[str, int] = defaultdict(int)
+    for group in groups:
+        campaign_totals[group["campaign"]] += group["total"]
+    paginator = Paginator(groups, per_page)
+    page_obj = paginator.get_page(page)
+    shown = {
+        group["group"]: PrepGroup(group["group"], group["campaign"], group["total"]) for group in page_obj
+    }
+
+    cells = (
+        base.filter(Q(step__workflow__prep_id__in=list(shown)) | Q(step__workflow__name__in=list(shown)))
+        .values_list(
+            "step__name",
+            "step__workflow__name",
+            "step__workflow__prep_id",
+            "step__workflow__is_acdc",
+            column_field,
+            split_field,
+            "count",
+        )
+        .order_by()
+    )
+    # workflow -> {step -> {column -> {slice -> count}}}
+    per_step: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(dict)))
+    workflow_info: dict[str, tuple[str, bool]] = {}
+    for step, workflow, prep, is_acdc, column, split, count in cells:
+        per_step[workflow][step][column][split] = count
+        workflow_info[workflow] = (prep or workflow, is_acdc)
+
+    for workflow in sorted(workflow_info, key=lambda name: (workflow_info[name][1], name)):
+        group = shown.get(workflow_info[workflow][0])
+        if group is None:  # a workflow named like another group's prep ID
+            continue
+        group.workflows += 1
+        steps = per_step[workflow]
+        merged: dict = defaultdict(lambda: defaultdict(int))
+        for splits in steps.values():
+            for column, split in splits.items():
+                for label, count in split.items():
+                    merged[column][label] += count
+
+        def workflow_link(column, workflow=workflow):
+            return charts.link("/listpage", workflow=workflow, **{column_param: column})
+
+        group.rows.append(
+            PieRow(
+                kind="workflow",
+                label=workflow,
+                workflow=workflow,
+                is_acdc=workflow_info[workflow][1],
+                total=sum(sum(split.values()) for split in merged.values()),
+                cells_html=mark_safe(_row_cells(merged, columns, workflow_link)),  # noqa: S308
+            )
+        )
+        for step in sorted(steps):
+            label = short_step(step, workflow)
+            group.rows.append(
+                PieRow(
+                    kind="step",
+                    label=label,
+                    workflow=workflow,
+                    total=sum(sum(split.values()) for split in steps[step].values()),
+                    cells_html=mark_safe(_row_cells(steps[step], columns, workflow_link)),  # noqa: S308
+                )
+            )
+
+    # Campaign headings in page order, each with its total over all pages.
+    sections: list[dict] = []
+    for group in shown.values():
+        if not sections or sections[-1]["campaign"] != group.campaign:
+            sections.append(
+                {"campaign": group.campaign, "total": campaign_totals[group.campaign], "groups": []}
+            )
+        sections[-1]["groups"].append(group)
+    return {
+        "layout": "grouped",
+        "pievar": pievar,
+        "split_label": PIEVAR_LABELS[pievar],
+        "column_label": "site" if column_field == "site" else "exit code",
+        "columns": columns,
+        "column_totals": column_totals,
+        "sections": sections,
+        "page": page_obj,
+        "campaigns": len(campaign_totals),
+        "groups": paginator.count,
+        "total": sum(column_totals.values()),
+    }
+
+
+def _brief_step(step_name: str) -> str:
+    """`workflow…/task` for tooltips: full step paths would make the page heavy."""
+    parts = step_name.split("/")
+    workflow = parts[1] if len(parts) > 2 else step_name
+    workflow = workflow if len(workflow) <= 48 else workflow[:47] + "…"
+    return f"{workflow}/…/{parts[-1]}" if len(parts) > 3 else f"{workflow}/{parts[-1]}"
+
+
+def _code_by_site_view(campaign: str, prep_id: str) -> dict:
+    """Rows exit codes, columns sites, each pie split by step (biggest steps only)."""
+    base = _filtered(campaign, prep_id)
+    totals = list(
+        base.values_list("exit_code", "site").annotate(total=Sum("count"), steps=Count("id")).order_by()
+    )
+    ranked = (
+        base.annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("exit_code"), F("site")],
+                order_by=[F("count").desc(), F("step__name").asc()],
+            )
+        )
+        .filter(rank__lte=charts.MAX_SLICES)
+        .values_list("exit_code", "site", "step__name", "count")
+    )
+    top: dict = defaultdict(dict)
+    for code, site, step, count in ranked:
+        label = _brief_step(step)
+        top[(code, site)][label] = top[(code, site)].get(label, 0) + count
+    codes = sorted({code for code, _, _, _ in totals})
+    sites = sorted({site for _, site, _, _ in totals})
+    by_cell = {(code, site): (total, steps) for code, site, total, steps in totals}
+    rows = []
+    for code in codes:
+        cells = []
+        row_total = 0
+        for site in sites:
+            if (code, site) not in by_cell:
+                cells.append("<td></td>")
+                continue
+            total, n_steps = by_cell[(code, site)]
+            row_total += total
+            # The window query brought the biggest steps of the cell; the rest is one slice.
+            slices = sorted(top[(code, site)].items(), key=lambda item: (-item[1], item[0]))
+            if n_steps > charts.MAX_SLICES:
+                slices = slices[: charts.MAX_SLICES - 1]
+            rest = total - sum(count for _, count in slices)
+            if rest:
+                slices.append((f"{n_steps - len(slices)} other steps", rest))
+            svg = charts.pie_svg(f"exit code {code} at {site}", slices, total, more=bool(rest))
+            href = charts.link("/listpage", errorcode=code, sitename=site)
+            cells.append(f'<td class="pc"><a href="{href}">{svg}</a></td>')
+        cells_html = mark_safe("".join(cells))  # noqa: S308 -- pie_svg escapes
+        rows.append(PieRow(kind="code", label=str(code), total=row_total, cells_html=cells_html))
+    column_totals = defaultdict(int)
+    for (_, site), (total, _) in by_cell.items():
+        column_totals[site] += total
+    return {
+        "layout": "matrix",
+        "pievar": "stepname",
+        "split_label": "step",
+        "column_label": "site",
+        "columns": sites,
+        "column_totals": dict(column_totals),
+        "rows": rows,
+        "total": sum(column_totals.values()),
+    }
+
+
+# List page -------------------------------------------------------------------------------
+
+
+def list_page(*, errorcode: int | None, sitename: str, workflow: Workflow | None) -> dict:
+    """Given two of exit code, site and workflow, the values of the third with their
+    error counts, biggest first. One query."""
+    queryset = ErrorCount.objects.all()
+    if errorcode is not None:
+        queryset = queryset.filter(exit_code=errorcode)
+    if sitename:
+        queryset = queryset.filter(site=sitename)
+    if workflow is not None:
+        queryset = queryset.filter(step__workflow=workflow)
+    if workflow is None:
+        listed, label = "step__workflow__name", "workflow"
+    elif sitename:
+        listed, label = "exit_code", "exit code"
+    else:
+        listed, label = "site", "site"
+    rows = list(
+        queryset.values_list(listed)
+        .annotate(total=Sum("count"), steps=Count("step", distinct=True))
+        .order_by("-total", listed)
+    )
+    return {
+        "listed": label,
+        "rows": [{"value": value, "total": total, "steps": steps} for value, total, steps in rows],
+        "total": sum(total for _, total, _ in rows),
+    }
+
+
+# Sites -----------------------------------------------------------------------------------
+
+
+def errors_per_site(statuses: dict[str, str]) -> list[dict]:
+    """Per site: errors, workflows, steps, the biggest exit codes and the site status.
+    Two queries."""
+    totals = ErrorCount.objects.values_list("site").annotate(
+        errors=Sum("count"),
+        workflows=Count("step__workflow", distinct=True),
+        steps=Count("step", distinct=True),
+    )
+    per_code: dict = defaultdict(dict)
+    for site, code, count in (
+        ErrorCount.objects.values_list("site", "exit_code").annotate(total=Sum("count")).order_by()
+    ):
+        per_code[site][code] = count
+    rows = []
+    for site, errors, workflows, steps in totals.order_by("-errors", "site"):
+        split = per_code[site]
+        rows.append(
+            {
+                "site": site,
+                "errors": errors,
+                "workflows": workflows,
+                "steps": steps,
+                "status": statuses.get(site, ""),
+                "top_codes": charts.top_slices(split, 3),
+                "pie": mark_safe(  # noqa: S308 -- pie_cell escapes
+                    charts.pie_cell(site, split, charts.link("/globalerror", pievar="errorcode"))
+                    .removeprefix('<td class="pc">')
+                    .removesuffix("</td>")
+                ),
+            }
+        )
+    return rows
+
+
+# Trends ----------------------------------------------------------------------------------
+
+
+def error_trends(*, days: int = 14, top: int = 8) -> dict:
+    """Errors per day over the last `days` days from the history, per exit code and per site
+    (the `top` biggest, the rest summed as "others"). A day counts the last snapshot of
+    that day, since each hourly bucket repeats the errors still open. Three queries."""
+    since = timezone.now() - timedelta(days=days)
+    last_buckets = dict(
+        ErrorHistory.objects.filter(bucket__gte=since)
+        .annotate(day=TruncDate("bucket"))
+        .values_list("day")
+        .annotate(last=Max("bucket"))
+        .order_by("day")
+    )
+    day_of_bucket = {bucket: day for day, bucket in last_buckets.items()}
+    days_list = sorted(last_buckets)
+    result = {"days": days_list}
+    for name, field_name in (("by_code", "exit_code"), ("by_site", "site")):
+        per_day: dict = defaultdict(lambda: defaultdict(int))
+        overall: dict = defaultdict(int)
+        rows = (
+            ErrorHistory.objects.filter(bucket__in=list(day_of_bucket))
+            .values_list("bucket", field_name)
+            .annotate(total=Sum("count"))
+            .order_by()
+        )
+        for bucket, key, total in rows:
+            per_day[key][day_of_bucket[bucket]] += total
+            overall[key] += total
+        biggest = sorted(overall, key=lambda key: (-overall[key], str(key)))[:top]
+        series = [(str(key), [per_day[key].get(day, 0) for day in days_list]) for key in biggest]
+        others = [key for key in overall if key not in biggest]
+        if others:
+            series.append(
+                (
+                    f"{len(others)} others",
+                    [sum(per_day[key].get(day, 0) for key in others) for day in days_list],
+                )
+            )
+        result[name] = {
+            "series": series,
+            "chart": charts.line_chart(days_list, series) if days_list else "",
+        }
+    return result
+
+
+# Explanations and procedures ------------------------------------------------------------
+
+
+@dataclass
+class Snippet:
+    site: str
+    error_type: str
+    details: str
+    highlighted: str  # escaped HTML with the procedure's matches in <mark>
+    parameters: list[str]
+
+
+def highlight(text: str, pattern: re.Pattern | None) -> tuple[str, list[str]]:
+    """Escaped `text` with each match of `pattern` in <mark>, and the group(1) values found."""
+    if pattern is None:
+        return charts.esc(text), []
+    parts, found, position = [], [], 0
+    for match in pattern.finditer(text):
+        if match.end() == match.start():
+            continue
+        parts.append(charts.esc(text[position : match.start()]))
+        parts.append(f"<mark>{charts.esc(match.group(0))}</mark>")
+        position = match.end()
+        if pattern.groups and match.group(1) is not None and match.group(1) not in found:
+            found.append(match.group(1))
+    parts.append(charts.esc(text[position:]))
+    return "".join(parts), found
+
+
+def compiled(procedure: Procedure | None) -> re.Pattern | None:
+    if procedure is None or not procedure.match_expression:
+        return None
+    try:
+        return re.compile(procedure.match_expression)
+    except re.error:  # validated on save; an old bad row must not break pages
+        return None
+
+
+def procedures_for(exit_codes) -> dict[int, Procedure]:
+    return {p.exit_code: p for p in Procedure.objects.filter(exit_code__in=list(exit_codes))}
+
+
+def snippets(step: Step, exit_code: int, procedure: Procedure | None) -> list[Snippet]:
+    pattern = compiled(procedure)
+    result = []
+    for row in Explanation.objects.filter(step=step, exit_code=exit_code).order_by("site", "id"):
+        marked, found = highlight(row.details, pattern)
+        result.append(Snippet(row.site, row.error_type, row.details, mark_safe(marked), found))  # noqa: S308
+    return result
+
+
+def explanations_fresh(workflow: Workflow) -> bool:
+    """Whether the stored log samples of `workflow` are younger than the cache period."""
+    newest = Explanation.objects.filter(step__workflow=workflow).aggregate(newest=Max("fetched_at"))["newest"]
+    period = timedelta(minutes=settings.WWT["cache"]["explanations_minutes"])
+    return newest is not None and timezone.now() - newest < period
+
+
+def procedure_parameters(workflow: Workflow, procedures: dict[int, Procedure]) -> dict[int, list[str]]:
+    """Per exit code: the group(1) values its procedure's regex finds in the workflow's
+    stored log samples (first 20 distinct). One query."""
+    patterns = {code: compiled(p) for code, p in procedures.items()}
+    found: dict[int, list[str]] = defaultdict(list)
+    rows = Explanation.objects.filter(
+        step__workflow=workflow, exit_code__in=[c for c, p in patterns.items() if p]
+    )
+    for code, details in rows.values_list("exit_code", "details"):
+        pattern = patterns[code]
+        if not pattern.groups:
+            continue
+        for match in pattern.finditer(details):
+            value = match.group(1)
+            if value and value not in found[code] and len(found[code]) < 20:
+                found[code].append(value)
+    return dict(found)

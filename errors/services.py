@@ -310,3 +310,89 @@ def load_demo_data(*, n_workflows: int = 300, seed: int = 1, days: int = 7, dire
             _sync_history_bucket(wanted, history_bucket(timezone.now() - timedelta(days=day)), None)
     update_history()
     return report
+
+
+# Log samples (explanations) ---------------------------------------------------------------
+
+SAMPLES_PER_CELL = 5
+DETAILS_KEPT = 20_000
+
+
+def refresh_explanations(workflow) -> int:
+    """Replace the stored log samples of `workflow` (a workflows.models.Workflow) with what
+    WMStats job detail says now: at most SAMPLES_PER_CELL per (step, exit code, site),
+    long texts cut. Raises workflows.sources.SourceError (nothing changed) when WMStats
+    cannot answer. Returns the number of samples stored."""
+    from workflows.sources import fetch_job_detail
+
+    from .models import Explanation
+
+    samples = fetch_job_detail(workflow.name)
+    prefix = f"/{workflow.name}/"
+    kept: dict[tuple, list] = {}
+    for sample in samples:
+        if sample.step.startswith(prefix):
+            cell = kept.setdefault((sample.step, sample.exit_code, sample.site[:100]), [])
+            if len(cell) < SAMPLES_PER_CELL:
+                cell.append(sample)
+    with transaction.atomic():
+        step_ids = ensure_steps({step for step, _, _ in kept})
+        Explanation.objects.filter(step__workflow=workflow).delete()
+        Explanation.objects.bulk_create(
+            [
+                Explanation(
+                    step_id=step_ids[step],
+                    exit_code=code,
+                    site=site,
+                    error_type=sample.error_type,
+                    details=sample.details[:DETAILS_KEPT],
+                )
+                for (step, code, site), cell in kept.items()
+                for sample in cell
+            ],
+            batch_size=1000,
+        )
+    return sum(len(cell) for cell in kept.values())
+
+
+def ensure_explanations(workflow) -> str:
+    """Fetch the workflow's log samples when the stored ones are older than the cache
+    period. Returns "" or the reason none could be fetched (for a note on the page); a
+    failure is remembered for a minute so a down WMStats costs one timeout, not one per page."""
+    from django.core.cache import cache
+
+    from workflows.selectors import source_cache_key
+    from workflows.sources import SourceError, is_configured
+
+    from .selectors import explanations_fresh
+
+    if not is_configured("wmstats"):
+        return "sources.wmstats is not configured in config.yml, so no new log samples are fetched"
+    fetched_key = source_cache_key("jobdetail-fetched", workflow.name)
+    failure_key = source_cache_key("jobdetail-failed", workflow.name)
+    # The marker covers workflows WMStats has no samples for (nothing stored to date).
+    if cache.get(fetched_key) or explanations_fresh(workflow):
+        return ""
+    failure = cache.get(failure_key)
+    if failure:
+        return failure
+    try:
+        refresh_explanations(workflow)
+    except SourceError as exc:
+        cache.set(failure_key, str(exc), 60)
+        return str(exc)
+    cache.set(fetched_key, 1, settings.WWT["cache"]["explanations_minutes"] * 60)
+    return ""
+
+
+def refresh_source_caches() -> None:
+    """Make every cached answer of the outside sources stale (ReqMgr2, ACDC, WMStats log
+    samples) and fetch the site status again."""
+    from workflows import selectors as workflow_selectors
+
+    from .models import Explanation
+
+    workflow_selectors.forget_source_answers()
+    # update() leaves auto_now alone: the stored samples now count as old.
+    Explanation.objects.update(fetched_at=timezone.now() - timedelta(days=365))
+    workflow_selectors.site_statuses()

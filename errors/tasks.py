@@ -7,7 +7,10 @@ from . import services
 
 @shared_task(acks_late=True, autoretry_for=(services.IngestError,), retry_backoff=60, max_retries=3)
 def refresh_errors(source: str | None = None) -> dict:
-    return services.ingest_current_errors(source).summary()
+    """Replace the current errors, then retire the cached answers of the outside sources."""
+    summary = services.ingest_current_errors(source).summary()
+    services.refresh_source_caches()
+    return summary
 
 
 @shared_task(acks_late=True)

@@ -1,7 +1,135 @@
-from django.shortcuts import render
+"""Pages about errors: thin views over errors.selectors (reads) and errors.services."""
 
-from . import selectors
+import uuid
+from urllib.parse import urlencode
+
+from celery.result import AsyncResult
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+from django_celery_results.models import TaskResult
+
+from accounts.decorators import verified_required
+from workflows import selectors as workflow_selectors
+from workflows.models import Step, Workflow
+
+from . import selectors, services, tasks
+from .charts import legend_html
+from .forms import ExplainErrorForm, GlobalViewForm, ListPageForm, TrendsForm, first_error
+from .models import Procedure
+
+
+def bad_request(request, message: str):
+    return render(request, "errors/problem.html", {"title": "Bad request", "message": message}, status=400)
+
+
+def not_found(request, message: str):
+    return render(request, "errors/problem.html", {"title": "Not found", "message": message}, status=404)
 
 
 def home(request):
     return render(request, "home.html", {"overview": selectors.overview()})
+
+
+def global_error(request):
+    form = GlobalViewForm(request.GET)
+    if not form.is_valid():
+        return bad_request(request, first_error(form))
+    query = form.cleaned_data
+    view = selectors.global_view(
+        query["pievar"], page=query["page"] or 1, campaign=query["campaign"], prep_id=query["prep_id"]
+    )
+    return render(
+        request,
+        "errors/global.html",
+        {
+            "view": view,
+            "query": query,
+            "legend": legend_html(),
+            "pievars": selectors.PIEVAR_LABELS,
+            "query_base": urlencode(
+                {"pievar": query["pievar"], "campaign": query["campaign"], "prep_id": query["prep_id"]}
+            )
+            + "&",
+        },
+    )
+
+
+def list_page(request):
+    form = ListPageForm(request.GET)
+    if not form.is_valid():
+        return bad_request(request, first_error(form))
+    query = form.cleaned_data
+    workflow = None
+    if query["workflow"]:
+        workflow = Workflow.objects.filter(name=query["workflow"]).first()
+        if workflow is None:
+            return not_found(request, f"No workflow is named {query['workflow']}.")
+    listing = selectors.list_page(errorcode=query["errorcode"], sitename=query["sitename"], workflow=workflow)
+    return render(request, "errors/list.html", {"listing": listing, "query": query, "workflow": workflow})
+
+
+def explain_error(request):
+    form = ExplainErrorForm(request.GET)
+    if not form.is_valid():
+        return bad_request(request, first_error(form))
+    code, step_name = form.cleaned_data["errorcode"], form.cleaned_data["workflowstep"]
+    step = Step.objects.select_related("workflow").filter(name=step_name).first()
+    if step is None:
+        return not_found(request, f"No workflow step is named {step_name}.")
+    problem = services.ensure_explanations(step.workflow)
+    procedure = Procedure.objects.filter(exit_code=code).first()
+    found = selectors.snippets(step, code, procedure)
+    parameters = sorted({value for snippet in found for value in snippet.parameters})
+    return render(
+        request,
+        "errors/explain.html",
+        {
+            "step": step,
+            "exit_code": code,
+            "procedure": procedure,
+            "snippets": found,
+            "parameters": parameters,
+            "problem": problem,
+        },
+    )
+
+
+def procedures(request):
+    return render(request, "errors/procedures.html", {"procedures": Procedure.objects.all()})
+
+
+def sites(request):
+    answer = workflow_selectors.site_status_answer()
+    rows = selectors.errors_per_site(answer.value or {})
+    return render(request, "errors/sites.html", {"rows": rows, "status_answer": answer})
+
+
+def trends(request):
+    form = TrendsForm(request.GET)
+    if not form.is_valid():
+        return bad_request(request, first_error(form))
+    days = form.cleaned_data["days"]
+    return render(request, "errors/trends.html", {"trends": selectors.error_trends(days=days), "days": days})
+
+
+REFRESH_TASK = "errors.tasks.refresh_errors"
+
+
+@verified_required
+@require_http_methods(["GET", "POST"])
+def reset_cache(request):
+    """POST enqueues a refresh of current errors and source caches; GET shows job states."""
+    if request.method == "POST":
+        job_id = str(uuid.uuid4())
+        # The worker must not start before this request's transaction is committed.
+        transaction.on_commit(lambda: tasks.refresh_errors.apply_async(task_id=job_id))
+        return redirect(f"/resetcache?job={job_id}")
+    job = None
+    job_id = request.GET.get("job", "")
+    try:
+        job = AsyncResult(str(uuid.UUID(job_id))) if job_id else None
+    except ValueError:
+        return bad_request(request, "job must be a job id as given after a reset.")
+    recent = TaskResult.objects.filter(task_name=REFRESH_TASK).order_by("-date_created")[:10]
+    return render(request, "errors/reset_cache.html", {"job": job, "recent": recent})

@@ -4,6 +4,12 @@ Every call has a timeout and raises `SourceError` with a message an operator can
 read; callers decide whether the page still renders without the data.
 """
 
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
+
 import requests
 from django.conf import settings
 
@@ -22,11 +28,16 @@ def _request_options() -> dict:
     return options
 
 
-def get_json(url: str, *, params: dict | None = None, what: str = "source"):
-    """GET `url` and decode JSON; raise SourceError naming `what` on any failure."""
+def get_json(url: str, *, params: dict | None = None, what: str = "source", body: dict | None = None):
+    """GET `url` (with a JSON `body` if given: Elasticsearch's _search takes one) and decode
+    JSON; raise SourceError naming `what` on any failure."""
     try:
         response = requests.get(
-            url, params=params, timeout=settings.WWT["sources"]["timeout_seconds"], **_request_options()
+            url,
+            params=params,
+            json=body,
+            timeout=settings.WWT["sources"]["timeout_seconds"],
+            **_request_options(),
         )
     except requests.Timeout as exc:
         raise SourceError(f"{what} did not answer in time ({url})") from exc
@@ -47,9 +58,27 @@ def _base(name: str) -> str:
     return base.rstrip("/")
 
 
+def is_configured(name: str) -> bool:
+    """Whether config.yml gives sources.<name> (pages show a note instead of data otherwise)."""
+    return bool(settings.WWT["sources"].get(name))
+
+
+def _read_local_json(path: str, what: str):
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SourceError(f"{what}: cannot read {path}: {exc.strerror or exc}") from exc
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise SourceError(f"{what}: {path} is not valid JSON") from exc
+
+
 def fetch_site_status() -> dict[str, str]:
-    """The site-status JSON {site: status}."""
-    document = get_json(_base("site_status"), what="site status")
+    """The site-status JSON {site: status}, from a URL or (demo, tests) a local file path."""
+    location = _base("site_status")
+    if location.startswith(("http://", "https://")):
+        document = get_json(location, what="site status")
+    else:
+        document = _read_local_json(settings.WWT["sources"]["site_status"], "site status")
     if not isinstance(document, dict):
         raise SourceError("site status is not a JSON object {site: status}")
     return {str(site): str(status) for site, status in document.items()}
@@ -71,3 +100,149 @@ def fetch_recovery_sites(workflow: str) -> dict[str, list[str]]:
         for info in (doc.get("files") or {}).values():
             task.update(s for s in (info or {}).get("locations") or [] if isinstance(s, str))
     return {task: sorted(found) for task, found in sites.items()}
+
+
+def _first_result(document, what: str) -> dict:
+    """The object in `{"result": [{...}]}` (WMStats, ReqMgr2); {} when the list is empty."""
+    if not isinstance(document, dict) or not isinstance(document.get("result"), list):
+        raise SourceError(f'{what} did not answer {{"result": [...]}}')
+    for item in document["result"]:
+        if isinstance(item, dict):
+            return item
+    return {}
+
+
+def _request_date(value) -> datetime | None:
+    if isinstance(value, list) and len(value) >= 3 and all(isinstance(v, int) for v in value[:6]):
+        try:
+            return datetime(*value[:6], tzinfo=UTC)
+        except ValueError:
+            return None
+    return None
+
+
+def fetch_request(workflow: str) -> dict:
+    """ReqMgr2's parameters of `workflow` (only the keys we use; missing ones are None or
+    empty). Raises SourceError when ReqMgr2 is down or does not know the workflow."""
+    url = f"{_base('reqmgr2')}/reqmgr2/data/request"
+    found = _first_result(get_json(url, params={"name": workflow}, what="ReqMgr2"), "ReqMgr2")
+    request = found.get(workflow)
+    if not isinstance(request, dict):
+        raise SourceError(f"ReqMgr2 does not know the workflow {workflow}")
+    tasks = []
+    for number in range(1, 100):
+        task = request.get(f"Task{number}")
+        if not isinstance(task, dict):
+            break
+        tasks.append(str(task.get("TaskName", f"Task{number}")))
+
+    def _list(key):
+        value = request.get(key)
+        return [str(v) for v in value] if isinstance(value, list) else []
+
+    return {
+        "request_type": request.get("RequestType") or "",
+        "request_status": request.get("RequestStatus") or "",
+        "requested_at": _request_date(request.get("RequestDate")),
+        "prep_id": request.get("PrepID") or "",
+        "campaign": request.get("Campaign") or "",
+        "requestor": request.get("Requestor") or "",
+        "memory": request.get("Memory"),
+        "cores": request.get("Multicore"),
+        "site_whitelist": _list("SiteWhitelist"),
+        "site_blacklist": _list("SiteBlacklist"),
+        "tasks": tasks,
+        "original": request.get("OriginalRequestName") or "",
+    }
+
+
+@dataclass(frozen=True)
+class LogSample:
+    """One log excerpt from WMStats job details."""
+
+    step: str
+    exit_code: int
+    site: str
+    error_type: str
+    details: str
+
+
+def fetch_job_detail(workflow: str) -> list[LogSample]:
+    """The log samples WMStats keeps for `workflow`, per (step, exit code, site).
+    Entries in an unexpected shape are skipped; an empty result gives []."""
+    url = f"{_base('wmstats')}/wmstatsserver/data/jobdetail/{quote(workflow, safe='')}"
+    found = _first_result(get_json(url, what="WMStats job detail"), "WMStats job detail")
+    steps = found.get(workflow)
+    samples: list[LogSample] = []
+    if not isinstance(steps, dict):
+        return samples
+    for step, step_detail in steps.items():
+        failed = step_detail.get("jobfailed") if isinstance(step_detail, dict) else None
+        if not isinstance(failed, dict):
+            continue
+        for code, sites in failed.items():
+            try:
+                exit_code = int(code)
+            except (TypeError, ValueError):
+                continue
+            for site, site_detail in (sites or {}).items() if isinstance(sites, dict) else []:
+                for sample in (
+                    (site_detail or {}).get("samples") or [] if isinstance(site_detail, dict) else []
+                ):
+                    errors = sample.get("errors") if isinstance(sample, dict) else None
+                    for entries in (errors or {}).values() if isinstance(errors, dict) else []:
+                        for entry in entries if isinstance(entries, list) else []:
+                            if isinstance(entry, dict) and isinstance(entry.get("details"), str):
+                                samples.append(
+                                    LogSample(
+                                        step=str(step),
+                                        exit_code=exit_code,
+                                        site=str(site),
+                                        error_type=str(entry.get("type") or "")[:200],
+                                        details=entry["details"],
+                                    )
+                                )
+    return samples
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    timestamp: str
+    module: str
+    message: str
+
+
+def search_logs(
+    search: str, *, module: str = "", limit: int = 50, offset: int = 0
+) -> tuple[int, list[LogEntry]]:
+    """Newest-first log messages matching `search` (query_string) and `module` from
+    Elasticsearch/OpenSearch. Returns (total hits, entries)."""
+    url = f"{_base('logs')}/{settings.WWT['sources']['logs_index']}/_search"
+    must: list[dict] = [
+        {"query_string": {"query": search, "default_field": "message"}} if search else {"match_all": {}}
+    ]
+    filters = [{"term": {"module": module}}] if module else []
+    body = {
+        "query": {"bool": {"must": must, "filter": filters}},
+        "sort": [{"timestamp": {"order": "desc"}}],
+        "size": limit,
+        "from": offset,
+    }
+    document = get_json(url, body=body, what="the log server")
+    hits = document.get("hits") if isinstance(document, dict) else None
+    if not isinstance(hits, dict):
+        raise SourceError("the log server did not answer a _search result")
+    total = hits.get("total", 0)
+    total = total.get("value", 0) if isinstance(total, dict) else total
+    entries = []
+    for hit in hits.get("hits") or []:
+        source = hit.get("_source") if isinstance(hit, dict) else None
+        if isinstance(source, dict):
+            entries.append(
+                LogEntry(
+                    timestamp=str(source.get("timestamp") or source.get("@timestamp") or ""),
+                    module=str(source.get("module") or ""),
+                    message=str(source.get("message") or ""),
+                )
+            )
+    return (total if isinstance(total, int) else len(entries)), entries

@@ -1,0 +1,82 @@
+"""Input of the error pages: query strings are validated here, never in views."""
+
+import re
+
+from django import forms
+
+from .models import Procedure
+from .selectors import PIEVARS
+
+
+def first_error(form: forms.Form) -> str:
+    """The form's errors as one sentence for a 400 page."""
+    messages = []
+    for name, errors in form.errors.items():
+        label = "" if name == "__all__" else f"{name}: "
+        messages.extend(f"{label}{error}" for error in errors)
+    return " ".join(messages)
+
+
+class GlobalViewForm(forms.Form):
+    pievar = forms.ChoiceField(
+        choices=[(key, key) for key in PIEVARS],
+        required=False,
+        error_messages={
+            "invalid_choice": "pievar must be errorcode, sitename or stepname; %(value)s is none of them."
+        },
+    )
+    page = forms.IntegerField(min_value=1, required=False)
+    campaign = forms.CharField(max_length=200, required=False)
+    prep_id = forms.CharField(max_length=400, required=False)
+
+    def clean_pievar(self):
+        return self.cleaned_data["pievar"] or "errorcode"
+
+
+class ListPageForm(forms.Form):
+    errorcode = forms.IntegerField(
+        required=False, error_messages={"invalid": "errorcode must be an integer."}
+    )
+    sitename = forms.CharField(max_length=100, required=False)
+    workflow = forms.CharField(max_length=400, required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        given = [
+            name for name in ("errorcode", "sitename", "workflow") if cleaned.get(name) not in (None, "")
+        ]
+        if not self.errors and len(given) != 2:
+            raise forms.ValidationError(
+                "Give exactly two of errorcode, sitename and workflow; the list shows the third "
+                f"(got {len(given)}: {', '.join(given) or 'none'})."
+            )
+        return cleaned
+
+
+class ExplainErrorForm(forms.Form):
+    errorcode = forms.IntegerField(error_messages={"invalid": "errorcode must be an integer."})
+    workflowstep = forms.CharField(max_length=1000)
+
+
+class TrendsForm(forms.Form):
+    days = forms.IntegerField(min_value=1, max_value=365, required=False)
+
+    def clean_days(self):
+        return self.cleaned_data["days"] or 14
+
+
+class ProcedureAdminForm(forms.ModelForm):
+    """Admin form: a bad regular expression is a form error, never a 500."""
+
+    class Meta:
+        model = Procedure
+        fields = ["exit_code", "cause", "normal_procedure", "additional_procedure", "match_expression"]
+
+    def clean_match_expression(self):
+        expression = self.cleaned_data["match_expression"]
+        if expression:
+            try:
+                re.compile(expression)
+            except re.error as exc:
+                raise forms.ValidationError(f"Not a valid regular expression: {exc}") from exc
+        return expression
