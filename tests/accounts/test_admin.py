@@ -7,7 +7,8 @@ from accounts.models import User
 from accounts.permissions import is_verified_operator
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+# Case-insensitive lookups and partial unique constraints differ between SQLite and PostgreSQL.
+pytestmark = [pytest.mark.django_db, pytest.mark.pg_too]
 
 CHANGELIST = "/admin/accounts/user/"
 

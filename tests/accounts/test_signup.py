@@ -7,7 +7,8 @@ from accounts.models import User
 from tests.accounts.steps import sign_up
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+# Case-insensitive lookups and partial unique constraints differ between SQLite and PostgreSQL.
+pytestmark = [pytest.mark.django_db, pytest.mark.pg_too]
 
 
 def test_the_signup_page_shows_the_allowed_domains_in_the_house_layout(client):
