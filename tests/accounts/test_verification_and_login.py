@@ -119,3 +119,12 @@ def test_the_email_page_has_account_tabs_and_verification_state(operator_client)
     assert "alice@cern.ch" in html
     assert "badge-verified" in html
     assert 'href="/globalerror"' in html
+
+
+def test_a_createsuperuser_admin_verifies_by_the_link_mailed_at_first_login(mailoutbox):
+    User.objects.create_superuser("Boss", "boss@cern.ch", "correct horse battery staple")
+    client = Client()
+    response = client.post("/accounts/login/", {"login": "Boss", "password": "correct horse battery staple"})
+    assert response["Location"] == "/accounts/confirm-email/"
+    client.post(link_in(mailoutbox[-1]))
+    assert is_verified_operator(User.objects.get(username="Boss"))
