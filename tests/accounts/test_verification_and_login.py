@@ -128,3 +128,24 @@ def test_a_createsuperuser_admin_verifies_by_the_link_mailed_at_first_login(mail
     assert response["Location"] == "/accounts/confirm-email/"
     client.post(link_in(mailoutbox[-1]))
     assert is_verified_operator(User.objects.get(username="Boss"))
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/accounts/login/", "/accounts/signup/", "/accounts/password/reset/", "/accounts/password/reset/done/"],
+)
+def test_the_public_account_pages_use_the_house_layout(client, path):
+    response = client.get(path)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<header class="topbar">' in html
+    assert "Workflow Team Web Tools</title>" in html
+
+
+@pytest.mark.parametrize("path", ["/accounts/email/", "/accounts/password/change/", "/accounts/logout/"])
+def test_the_signed_in_account_pages_use_the_house_layout(operator_client, path):
+    response = operator_client.get(path)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<header class="topbar">' in html
+    assert "csrfmiddlewaretoken" in html
