@@ -382,7 +382,7 @@ def validate_action(*, workflows, action, parameters, reasons) -> ValidatedActio
     cleaned_reasons, new_reasons = _reasons(reasons, errors)
     served: dict[str, dict] = {}
     # Parameters are checked even when reasons are missing, so the operator sees every error at once.
-    if action in enabled_actions() and found and "workflows" not in errors.by_place:
+    if action in enabled_actions() and found:
         parameter_errors = _Errors()
         if action in (ActionKind.ACDC, ActionKind.RECOVERY):
             served = _task_parameters(action, found, parameters, parameter_errors)

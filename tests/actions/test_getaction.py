@@ -1,0 +1,145 @@
+"""getaction: what Unified is served, its filters, and that its errors are never a JSON object."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from actions.models import Action
+from actions.services import submit_action
+from tests.factories import WorkflowFactory
+
+REASON = [{"short": "", "long": "Force-complete: enough events."}]
+
+
+def _special(user, workflow, *, days_ago=0, reported=False):
+    submit_action(
+        user=user,
+        workflows=[workflow.name],
+        action="special",
+        parameters={"action": "by-pass", "other": ""},
+        reasons=REASON,
+    )
+    when = timezone.now() - timedelta(days=days_ago)
+    Action.objects.filter(workflow=workflow).update(
+        submitted_at=when, reported_at=when + timedelta(minutes=5) if reported else None
+    )
+
+
+def _not_a_json_object(response) -> bool:
+    try:
+        return not isinstance(json.loads(response.content), dict)
+    except ValueError:
+        return True
+
+
+@pytest.fixture
+def aged(verified_operator):
+    """pending today, pending 20 days ago, reported 2 days ago."""
+    names = {}
+    for label, days_ago, reported in (("fresh", 0, False), ("old", 20, False), ("done", 2, True)):
+        workflow = WorkflowFactory()
+        _special(verified_operator, workflow, days_ago=days_ago, reported=reported)
+        names[label] = workflow.name
+    return names
+
+
+@pytest.mark.pg_too
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", {"fresh", "old"}),
+        ("days=0", {"fresh", "old"}),
+        ("days=15", {"fresh"}),
+        ("days=30", {"fresh", "old"}),
+        ("acted=1", {"done"}),
+        ("acted=1&days=1", set()),
+        ("acted=-1", {"fresh", "old", "done"}),
+        ("acted=-1&days=15", {"fresh", "done"}),
+    ],
+)
+def test_it_filters_by_days_and_acted(unified, aged, query, expected):
+    served = unified.getaction(query).json()
+    assert set(served) == {aged[label] for label in expected}
+
+
+def test_a_special_action_is_served_as_unified_reads_it(unified, aged):
+    entry = unified.getaction("").json()[aged["fresh"]]
+    assert entry == {
+        "Action": "special",
+        "Parameters": {"action": "by-pass", "other": ""},
+        "Reasons": ["Force-complete: enough events."],
+        "Reason": "Force-complete: enough events.",
+        "user": "alice",
+        "ACDCs": [],
+    }
+
+
+def test_it_answers_without_a_body_and_under_api(unified, aged):
+    plain = Client().get("/getaction")
+    assert plain.status_code == 200 and set(plain.json()) == {aged["fresh"], aged["old"]}
+    assert unified.getaction("", path="/api/getaction").json() == plain.json()
+
+
+def test_it_answers_json_whatever_the_client_accepts(unified, aged):
+    response = unified.getaction("", HTTP_ACCEPT="text/html")
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/json")
+
+
+def test_it_serves_a_fixed_number_of_queries(unified, verified_operator, django_assert_num_queries):
+    for _ in range(3):
+        _special(verified_operator, WorkflowFactory())
+    with django_assert_num_queries(1):
+        assert len(unified.getaction("").json()) == 3
+    for _ in range(20):
+        _special(verified_operator, WorkflowFactory())
+    with django_assert_num_queries(1):
+        assert len(unified.getaction("").json()) == 23
+
+
+@pytest.mark.parametrize("query", ["days=fifteen", "acted=x", "days=-3", "days=1.5"])
+def test_bad_parameters_get_plain_text_400(unified, aged, query):
+    response = unified.getaction(query)
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/plain")
+    assert _not_a_json_object(response)
+
+
+def test_wrong_method_and_trailing_slash_are_not_json_objects(unified, aged):
+    post = Client().post("/getaction", "{}", content_type="application/json")
+    assert post.status_code == 405 and _not_a_json_object(post)
+    slash = unified.getaction("", path="/getaction/")
+    assert slash.status_code == 404 and _not_a_json_object(slash)
+
+
+def test_the_exact_path_is_never_redirected(unified, aged, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_REDIRECT_EXEMPT = [
+        r"^getaction$",
+        r"^reportaction$",
+        r"^api/getaction$",
+        r"^api/reportaction$",
+    ]
+    assert unified.getaction("").status_code == 200
+    assert unified.report(["x"]).status_code == 200
+    assert Client().get("/actions/").status_code == 301  # the rest of the site is redirected to HTTPS
+
+
+def test_the_key_is_ignored_unless_required(unified, aged, unified_key, actions_config):
+    assert unified.getaction("", key="wrong").status_code == 200
+    actions_config(require_key_for_getaction=True)
+    refused = unified.getaction("", key="wrong")
+    assert refused.status_code == 403 and _not_a_json_object(refused)
+    no_body = Client().get("/getaction")
+    assert no_body.status_code == 403 and _not_a_json_object(no_body)
+    bad_body = Client().generic("GET", "/getaction", "{not json", content_type="application/json")
+    assert bad_body.status_code == 400 and _not_a_json_object(bad_body)
+    assert set(unified.getaction("").json()) == {aged["fresh"], aged["old"]}
+
+
+def test_a_required_key_with_no_key_configured_refuses(unified, aged, settings, actions_config):
+    settings.WWT_ACTIONS_KEY = None
+    actions_config(require_key_for_getaction=True)
+    assert unified.getaction("", key="").status_code == 403
