@@ -12,7 +12,7 @@ PROCEDURES = [
         "Look at the log samples. If a single site shows it, ACDC excluding that site; if all "
         "sites show it, do not recover: open a JIRA ticket for the requestor.",
         "If an input file is named, check that it exists and is on disk.",
-        r"Failed to open the file '?(/store/\S+\.root)",
+        LFN,
     ),
     (
         84,
@@ -21,7 +21,7 @@ PROCEDURES = [
         "ACDC with xrootd enabled, or restricted to sites hosting the file.",
         "If the same file fails everywhere, report it to the data-management team (Rucio "
         "consistency) with the file name below.",
-        r"[Ff]ile (?:open error|not found)[^/]*" + LFN,
+        LFN,
     ),
     (
         85,
@@ -29,7 +29,7 @@ PROCEDURES = [
         "corrupt replica or a storage problem at the site.",
         "ACDC excluding the site of the failures, with xrootd enabled.",
         "If several sites fail on the same file, report the file as corrupt to data management.",
-        r"[Ff]ile ?[Rr]ead ?[Ee]rror[^/]*" + LFN,
+        LFN,
     ),
     (
         92,
@@ -37,7 +37,7 @@ PROCEDURES = [
         "remote (xrootd) copy of an input file could be opened.",
         "ACDC with xrootd enabled at other sites.",
         "Check the file's locations; report a lost file to data management.",
-        r"[Ff]allback[^/]*" + LFN,
+        LFN,
     ),
     (
         134,
@@ -140,7 +140,7 @@ PROCEDURES = [
         "Stage-out failed: the output could not be copied to the site storage.",
         "ACDC; exclude the site if all failures are there.",
         "Report a persistent stage-out failure to the site (GGUS) with the file name below.",
-        r"[Ss]tage ?[Oo]ut[^/]*" + LFN,
+        LFN,
     ),
     (
         99303,

@@ -1,0 +1,207 @@
+"""A local HTTP server standing in for cmsweb and the log server in tests.
+
+`FakeSources.routes` maps a path (without query) to (status, JSON-able body) or to a
+callable(handler) -> (status, body); every request is recorded in `requests`.
+"""
+
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import pytest
+
+
+class FakeSources:
+    def __init__(self):
+        self.routes: dict = {}
+        self.requests: list[dict] = []
+        self.delay_seconds = 0.0
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                parts = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                fake.requests.append(
+                    {
+                        "path": unquote(parts.path),
+                        "query": parse_qs(parts.query),
+                        "body": json.loads(body) if body else None,
+                    }
+                )
+                if fake.delay_seconds:
+                    time.sleep(fake.delay_seconds)
+                route = fake.routes.get(unquote(parts.path))
+                status, answer = route(self) if callable(route) else (route or (404, {"error": "no route"}))
+                payload = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (timeout tests)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def closed_port_url() -> str:
+    """A URL on which nothing listens (the "source is down" case)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def empty_cache():
+    """Source answers live in Django's cache, which outlives a test: start empty."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def fake_sources():
+    with FakeSources() as fake:
+        yield fake
+
+
+def configure(settings, **urls) -> None:
+    """Point config.yml's `sources` at test URLs (a copy: other tests keep the defaults)."""
+    wwt = {**settings.WWT, "sources": {**settings.WWT["sources"], **urls}}
+    settings.WWT = wwt
+
+
+# Recorded answers in the shapes of SOURCES.md -------------------------------------------
+
+WORKFLOW = "pdmvserv_task_HIG-RunIISummer20UL18wmLHEGEN-00123__v1_T_240115_123456_1234"
+STEP = f"/{WORKFLOW}/HIG-RunIISummer20UL18wmLHEGEN-00123_0"
+
+
+def reqmgr2_answer(name: str = WORKFLOW) -> dict:
+    return {
+        "result": [
+            {
+                name: {
+                    "RequestName": name,
+                    "RequestType": "TaskChain",
+                    "RequestDate": [2024, 1, 15, 12, 34, 56],
+                    "RequestStatus": "running-closed",
+                    "PrepID": "HIG-RunIISummer20UL18wmLHEGEN-00123",
+                    "Campaign": "RunIISummer20UL18wmLHEGEN",
+                    "Requestor": "pdmvserv",
+                    "Memory": 2300,
+                    "Multicore": 1,
+                    "SiteWhitelist": ["T1_US_FNAL", "T2_CH_CERN"],
+                    "SiteBlacklist": [],
+                    "TaskChain": 2,
+                    "Task1": {"TaskName": "HIG-RunIISummer20UL18wmLHEGEN-00123_0"},
+                    "Task2": {"TaskName": "HIG-RunIISummer20UL18wmLHEGEN-00123_1"},
+                    "SomethingWeIgnore": {"a": 1},
+                }
+            }
+        ]
+    }
+
+
+def jobdetail_answer(name: str = WORKFLOW, step: str = STEP) -> dict:
+    lfn = "/store/mc/RunIISummer20UL18/HIG/GEN/00000/ABCDEF.root"
+    return {
+        "result": [
+            {
+                name: {
+                    step: {
+                        "jobfailed": {
+                            "84": {
+                                "T2_CH_CERN": {
+                                    "errorCount": 3,
+                                    "samples": [
+                                        {
+                                            "errors": {
+                                                "cmsRun1": [
+                                                    {
+                                                        "type": "Fatal Exception",
+                                                        "exitCode": 84,
+                                                        "details": f"An exception of category 'FileOpenError' "
+                                                        f"occurred. Failed to open the file '{lfn}' <b>x</b>",
+                                                    }
+                                                ]
+                                            }
+                                        }
+                                    ],
+                                }
+                            },
+                            "50660": {
+                                "T1_US_FNAL": {
+                                    "errorCount": 2,
+                                    "samples": [
+                                        {
+                                            "errors": {
+                                                "cmsRun1": [
+                                                    {
+                                                        "type": "PerformanceKill",
+                                                        "exitCode": 50660,
+                                                        "details": "Job has exceeded maxRSS: 2300 MB. "
+                                                        "Job has RSS: 3125.4 MB. Killing it.",
+                                                    }
+                                                ]
+                                            }
+                                        }
+                                    ],
+                                }
+                            },
+                            "notacode": {"T1_US_FNAL": {}},
+                        }
+                    }
+                }
+            }
+        ]
+    }
+
+
+def logs_answer() -> dict:
+    return {
+        "took": 3,
+        "hits": {
+            "total": {"value": 2, "relation": "eq"},
+            "hits": [
+                {
+                    "_source": {
+                        "timestamp": "2026-11-25T10:00:00Z",
+                        "module": "unified.assistor",
+                        "message": f"{WORKFLOW} needs <b>ACDC</b>",
+                    }
+                },
+                {
+                    "_source": {
+                        "timestamp": "2026-11-25T09:00:00Z",
+                        "module": "unified.checkor",
+                        "message": "older message",
+                    }
+                },
+            ],
+        },
+    }

@@ -1,0 +1,171 @@
+"""The outside-source clients against a local HTTP server (never the real cmsweb)."""
+
+import json
+
+import pytest
+
+from tests.workflows.fake_sources import (
+    STEP,
+    WORKFLOW,
+    FakeSources,
+    closed_port_url,
+    configure,
+    jobdetail_answer,
+    logs_answer,
+    reqmgr2_answer,
+)
+from workflows import selectors, sources
+from workflows.models import Workflow
+
+
+def test_reqmgr2_request_gives_the_parameters_we_use(settings, fake_sources):
+    fake_sources.routes["/reqmgr2/data/request"] = (200, reqmgr2_answer())
+    configure(settings, reqmgr2=fake_sources.url + "/")
+    request = sources.fetch_request(WORKFLOW)
+    assert fake_sources.requests[0]["query"] == {"name": [WORKFLOW]}
+    assert request["request_type"] == "TaskChain"
+    assert request["prep_id"] == "HIG-RunIISummer20UL18wmLHEGEN-00123"
+    assert request["memory"] == 2300
+    assert request["site_whitelist"] == ["T1_US_FNAL", "T2_CH_CERN"]
+    assert request["tasks"] == [
+        "HIG-RunIISummer20UL18wmLHEGEN-00123_0",
+        "HIG-RunIISummer20UL18wmLHEGEN-00123_1",
+    ]
+    assert request["requested_at"].isoformat() == "2024-01-15T12:34:56+00:00"
+
+
+def test_reqmgr2_not_knowing_the_workflow_is_a_source_error(settings, fake_sources):
+    fake_sources.routes["/reqmgr2/data/request"] = (200, {"result": []})
+    configure(settings, reqmgr2=fake_sources.url)
+    with pytest.raises(sources.SourceError, match="does not know"):
+        sources.fetch_request(WORKFLOW)
+
+
+def test_job_detail_gives_log_samples_and_skips_bad_entries(settings, fake_sources):
+    fake_sources.routes[f"/wmstatsserver/data/jobdetail/{WORKFLOW}"] = (200, jobdetail_answer())
+    configure(settings, wmstats=fake_sources.url)
+    samples = sources.fetch_job_detail(WORKFLOW)
+    assert sorted((s.step, s.exit_code, s.site) for s in samples) == [
+        (STEP, 84, "T2_CH_CERN"),
+        (STEP, 50660, "T1_US_FNAL"),
+    ]
+    assert any("/store/mc/" in s.details for s in samples)
+
+
+def test_job_detail_with_an_empty_result_is_no_samples(settings, fake_sources):
+    fake_sources.routes[f"/wmstatsserver/data/jobdetail/{WORKFLOW}"] = (200, {"result": []})
+    configure(settings, wmstats=fake_sources.url)
+    assert sources.fetch_job_detail(WORKFLOW) == []
+
+
+def test_log_search_sends_a_query_string_sorted_newest_first(settings, fake_sources):
+    fake_sources.routes["/wmarchive-*/_search"] = (200, logs_answer())
+    configure(settings, logs=fake_sources.url)
+    total, entries = sources.search_logs("ACDC", module="unified.assistor", limit=20, offset=40)
+    body = fake_sources.requests[0]["body"]
+    assert body["query"]["bool"]["must"][0]["query_string"]["query"] == "ACDC"
+    assert body["query"]["bool"]["filter"] == [{"term": {"module": "unified.assistor"}}]
+    assert body["sort"] == [{"timestamp": {"order": "desc"}}]
+    assert (body["size"], body["from"]) == (20, 40)
+    assert total == 2
+    assert entries[0].module == "unified.assistor"
+
+
+def test_site_status_from_a_url_and_from_a_local_file(settings, fake_sources, tmp_path):
+    fake_sources.routes["/status.json"] = (200, {"T1_US_FNAL": "enabled", "T2_CH_CERN": "drain"})
+    configure(settings, site_status=fake_sources.url + "/status.json")
+    assert sources.fetch_site_status() == {"T1_US_FNAL": "enabled", "T2_CH_CERN": "drain"}
+    path = tmp_path / "site_status.json"
+    path.write_text(json.dumps({"T2_US_MIT": "disabled"}))
+    configure(settings, site_status=str(path))
+    assert sources.fetch_site_status() == {"T2_US_MIT": "disabled"}
+
+
+def test_a_source_that_is_down_gives_a_clear_error(settings):
+    configure(settings, reqmgr2=closed_port_url())
+    with pytest.raises(sources.SourceError, match="ReqMgr2 is unreachable"):
+        sources.fetch_request(WORKFLOW)
+
+
+def test_a_source_that_does_not_answer_in_time_gives_a_clear_error(settings):
+    with FakeSources() as slow:
+        slow.delay_seconds = 1.0
+        slow.routes["/reqmgr2/data/request"] = (200, reqmgr2_answer())
+        configure(settings, reqmgr2=slow.url, timeout_seconds=0.2)
+        with pytest.raises(sources.SourceError, match="did not answer in time"):
+            sources.fetch_request(WORKFLOW)
+
+
+def test_a_source_answering_html_or_an_error_status_is_a_source_error(settings, fake_sources):
+    fake_sources.routes["/reqmgr2/data/request"] = (200, b"<html>login</html>")
+    configure(settings, reqmgr2=fake_sources.url)
+    with pytest.raises(sources.SourceError, match="valid JSON"):
+        sources.fetch_request(WORKFLOW)
+    fake_sources.routes["/reqmgr2/data/request"] = (503, {"error": "busy"})
+    with pytest.raises(sources.SourceError, match="HTTP 503"):
+        sources.fetch_request(WORKFLOW)
+
+
+# Cached answers (workflows.selectors) -----------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_answers_are_cached_for_the_configured_period(settings, fake_sources, empty_cache):
+    fake_sources.routes["/reqmgr2/data/request"] = (200, reqmgr2_answer())
+    configure(settings, reqmgr2=fake_sources.url)
+    workflow = Workflow.objects.create(name=WORKFLOW)
+    first = selectors.request_parameters(workflow)
+    second = selectors.request_parameters(workflow)
+    assert first.ok and second.value["memory"] == 2300
+    assert len(fake_sources.requests) == 1
+    selectors.forget_source_answers()
+    selectors.request_parameters(workflow)
+    assert len(fake_sources.requests) == 2
+
+
+@pytest.mark.django_db
+def test_site_statuses_and_recovery_sites_never_raise_when_sources_are_down(settings, empty_cache):
+    workflow = Workflow.objects.create(name=WORKFLOW)
+    configure(settings, site_status=None, acdc=None)
+    assert selectors.site_statuses() == {}
+    assert selectors.recovery_sites(workflow) == {}
+    assert selectors.site_status_answer().configured is False
+    configure(settings, site_status=closed_port_url(), acdc=closed_port_url())
+    assert selectors.site_statuses() == {}
+    assert selectors.recovery_sites(workflow) == {}
+    assert "unreachable" in selectors.site_status_answer().problem
+
+
+@pytest.mark.django_db
+def test_a_failure_is_remembered_briefly_so_a_down_source_costs_one_timeout(
+    settings, fake_sources, empty_cache
+):
+    fake_sources.routes["/reqmgr2/data/request"] = (500, {"error": "down"})
+    configure(settings, reqmgr2=fake_sources.url)
+    workflow = Workflow.objects.create(name=WORKFLOW)
+    assert "HTTP 500" in selectors.request_parameters(workflow).problem
+    assert "HTTP 500" in selectors.request_parameters(workflow).problem
+    assert len(fake_sources.requests) == 1
+
+
+@pytest.mark.django_db
+def test_recovery_sites_from_the_acdc_server(settings, fake_sources, empty_cache):
+    view = "/couchdb/acdcserver/_design/ACDC/_view/byCollectionName"
+    fake_sources.routes[view] = (
+        200,
+        {
+            "rows": [
+                {
+                    "doc": {
+                        "fileset_name": STEP,
+                        "files": {"/store/a.root": {"locations": ["T2_CH_CERN", "T1_US_FNAL"]}},
+                    }
+                },
+                {"doc": {"fileset_name": STEP, "files": {"/store/b.root": {"locations": ["T2_CH_CERN"]}}}},
+            ]
+        },
+    )
+    configure(settings, acdc=fake_sources.url)
+    workflow = Workflow.objects.create(name=WORKFLOW)
+    assert selectors.recovery_sites(workflow) == {STEP.split("/", 2)[2]: ["T1_US_FNAL", "T2_CH_CERN"]}
+    assert fake_sources.requests[0]["query"]["key"] == [f'"{WORKFLOW}"']
