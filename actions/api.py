@@ -13,6 +13,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.exceptions import APIException
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
@@ -181,6 +182,8 @@ class ReportActionView(UnifiedView):
 class SubmitActionView(APIView):
     """Submit an action for one or more workflows (verified operators; session or API token)."""
 
+    # Token first, so an anonymous client is told (401, WWW-Authenticate) how to authenticate.
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
     permission_classes = [IsVerifiedOperator]
 
     @extend_schema(
