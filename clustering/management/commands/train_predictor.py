@@ -1,0 +1,20 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from clustering import prediction, services
+
+
+class Command(BaseCommand):
+    help = "Train the action classifier on the submitted actions and the errors they answered."
+
+    def handle(self, *args, **options):
+        try:
+            predictor = prediction.train_predictor()
+        except services.ClusteringError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(self.style.SUCCESS(f"trained on {predictor.samples} submitted actions"))
+        for target, score in predictor.scores.items():
+            tried = ", ".join(f"{name} {value:.3f}" for name, value in score["cv_accuracy"].items())
+            self.stdout.write(
+                f"{target}: kept {score['model']} (cross-validated accuracy: {tried or 'not enough data'}; "
+                f"majority class {score['baseline']:.3f})"
+            )

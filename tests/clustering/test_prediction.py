@@ -1,0 +1,132 @@
+"""Action prediction: linking submissions to errors, training, suggesting, evaluating."""
+
+from datetime import timedelta
+from io import StringIO
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.core.management import CommandError, call_command
+from django.template import Context, Template
+from django.utils import timezone
+
+from actions.models import ActionSubmission
+from clustering import classifier, prediction, tasks
+from clustering.models import Predictor
+from clustering.services import ClusteringError
+from errors.models import ErrorHistory
+from tests.clustering.conftest import add_errors
+from tests.clustering.synthetic import make_action_history
+
+pytestmark = pytest.mark.django_db
+
+
+def test_main_parameters_are_read_from_per_task_and_flat_parameters():
+    per_task = {"Task1": {"memory": 8000, "xrootd": "enabled"}, "Task2": {"memory": 8000}, "Task3": {}}
+    assert prediction.main_parameter(per_task, "memory") == "8000"
+    assert prediction.main_parameter(per_task, "xrootd") == "enabled"
+    assert prediction.main_parameter(per_task, "splitting") == "unchanged"
+    assert prediction.main_parameter({"memory": 4000, "splitting": "2x"}, "splitting") == "2x"
+    assert prediction.main_parameter({"action": "on-hold"}, "memory") == "unchanged"
+    assert prediction.main_parameter("not a dict", "memory") == "unchanged"
+
+
+def test_a_submission_is_linked_to_the_errors_seen_before_it_or_else_the_current_ones():
+    now = timezone.now()
+    seen = add_errors("wf_seen", [(84, "T2_CH_CERN", 1)])
+    step = seen.steps.get()
+    ErrorHistory.objects.bulk_create(
+        [
+            ErrorHistory(
+                step=step, exit_code=50660, site="T2_CH_CERN", count=9, bucket=now - timedelta(hours=3)
+            ),
+            ErrorHistory(
+                step=step, exit_code=8028, site="T2_CH_CERN", count=9, bucket=now + timedelta(hours=1)
+            ),
+        ]
+    )
+    ActionSubmission.objects.create(workflow=seen, action="acdc", submitted_at=now)
+    fresh = add_errors("wf_fresh", [(71304, "T1_US_FNAL", 5)])
+    ActionSubmission.objects.create(workflow=fresh, action="clone", submitted_at=now)
+    ActionSubmission.objects.create(workflow=add_errors("wf_none", []), action="special", submitted_at=now)
+
+    data = prediction.training_set()
+    assert (data.from_history, data.from_current) == (1, 1)
+    assert data.targets["action"].tolist() == ["acdc", "clone"]  # the one without errors is left out
+    codes = data.vocabulary.exit_codes.tolist()
+    first, second = data.features
+    assert first[codes.index(50660)] == pytest.approx(np.log1p(9))
+    assert first[codes.index(8028)] == 0 and first[codes.index(84)] == 0
+    assert second[codes.index(71304)] == pytest.approx(np.log1p(5))
+
+
+def test_prediction_beats_the_majority_baseline_when_the_action_follows_the_errors():
+    make_action_history(160)
+    report = prediction.evaluate_predictor()
+    action = report["action"]
+    assert action["test"] == 40
+    assert action["baseline"] < 0.6
+    assert action["accuracy"] >= action["baseline"] + 0.25
+    assert report["memory"]["accuracy"] >= report["memory"]["baseline"]
+
+
+def test_a_model_that_cannot_learn_is_no_better_than_the_baseline():
+    # The same errors everywhere: nothing to learn, so no candidate should look clever.
+    features = np.ones((40, 3))
+    target = np.array(["acdc", "clone"] * 20)
+    choice = classifier.choose_model(features, target)
+    assert max(choice.cv_accuracy.values()) <= 0.6
+
+
+def test_training_stores_the_best_model_and_the_suggestion_shows_it():
+    make_action_history(80)
+    predictor = prediction.train_predictor()
+    assert Path(predictor.model_file).exists()
+    assert predictor.samples == 80
+    scores = predictor.scores["action"]
+    assert scores["model"] in {"MLP", "logistic regression", "gradient boosting"}
+    assert set(scores["cv_accuracy"]) == {"MLP", "logistic regression", "gradient boosting"}
+    assert scores["cv_accuracy"][scores["model"]] == max(scores["cv_accuracy"].values())
+
+    workflow = add_errors("wf_memory", [(50660, "T2_CH_CERN", 80), (50660, "T2_US_MIT", 40)])
+    suggestion = prediction.suggest_action(workflow)
+    assert suggestion.action == "acdc"
+    assert 0.5 < suggestion.probability <= 1
+    assert ("memory", "8000") in [(name, value) for name, value, _ in suggestion.parameters]
+    html = Template("{% load clustering_panels %}{% action_suggestion workflow %}").render(
+        Context({"workflow": workflow})
+    )
+    assert "Suggested action:</strong> acdc" in html
+    assert "memory 8000" in html
+
+
+def test_training_refuses_with_too_few_submissions():
+    make_action_history(5)
+    with pytest.raises(ClusteringError, match="at least 10 are needed"):
+        prediction.train_predictor()
+    assert not Predictor.objects.exists()
+
+
+def test_the_commands_train_and_evaluate():
+    make_action_history(60)
+    out = StringIO()
+    call_command("train_predictor", stdout=out)
+    assert "action:" in out.getvalue()
+    assert Predictor.objects.count() == 1
+    out = StringIO()
+    call_command("evaluate_predictor", stdout=out)
+    lines = out.getvalue()
+    assert "baseline" in lines and "action" in lines
+
+
+def test_the_commands_fail_clearly_without_history():
+    with pytest.raises(CommandError, match="submitted actions"):
+        call_command("train_predictor", stdout=StringIO())
+    with pytest.raises(CommandError, match="submitted actions"):
+        call_command("evaluate_predictor", stdout=StringIO())
+
+
+def test_the_training_task_runs():
+    make_action_history(30)
+    result = tasks.train_predictor.delay().get()
+    assert result["predictor"] == Predictor.objects.get().pk
