@@ -1,0 +1,132 @@
+"""The site-centric page, the trends from history and /resetcache."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django_celery_results.models import TaskResult
+
+from errors.models import ErrorHistory, ErrorImport
+from tests.errors.conftest import SMALL_DOCUMENT, A, load_document
+from tests.workflows.fake_sources import configure
+from workflows.models import Step
+
+
+def test_sites_page_lists_errors_per_site_with_status(client, settings, small_errors, tmp_path, empty_cache):
+    status = tmp_path / "status.json"
+    status.write_text('{"T2_CH_CERN": "drain", "T1_US_FNAL": "enabled"}')
+    configure(settings, site_status=str(status))
+    html = client.get("/sites").content.decode()
+    rows = re.findall(
+        r"<tr>\s*<td>(T\d_\w+)</td>\s*<td class=\"site-(\w+)\">\w+</td>\s*<td class=\"num\">(\d+)</td>", html
+    )
+    assert rows == [
+        ("T2_CH_CERN", "drain", "44"),
+        ("T1_US_FNAL", "enabled", "7"),  # ties by name
+        ("T2_US_MIT", "unknown", "7"),
+    ]
+    assert "/listpage?errorcode=50660&amp;sitename=T2_CH_CERN" in html
+    assert "T2_CH_CERN: 44 errors" in html  # the pie's tooltip
+
+
+def test_sites_page_without_site_status_says_so(client, settings, small_errors, empty_cache):
+    configure(settings, site_status=None)
+    html = client.get("/sites").content.decode()
+    assert "Site status unknown: sources.site_status is not configured" in html
+
+
+@pytest.mark.django_db
+def test_sites_page_queries_do_not_grow(
+    client, tmp_path, settings, empty_cache, django_assert_max_num_queries
+):
+    from tests.errors.conftest import generated_document
+
+    configure(settings, site_status=None)
+    for n, name in ((5, "a.json"), (50, "b.json")):
+        load_document(tmp_path, generated_document(n), name)
+        with django_assert_max_num_queries(3):
+            assert client.get("/sites").status_code == 200
+
+
+def test_trends_count_the_last_snapshot_of_each_day(client, small_errors):
+    step = Step.objects.get(name=f"/{A}/HIG_0")
+    today = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0)
+    yesterday = today - timedelta(days=1)
+    ErrorHistory.objects.bulk_create(
+        [
+            # Two snapshots yesterday: only the later one counts.
+            ErrorHistory(
+                step=step, exit_code=50660, site="T2_CH_CERN", count=5, bucket=yesterday - timedelta(hours=3)
+            ),
+            ErrorHistory(step=step, exit_code=50660, site="T2_CH_CERN", count=9, bucket=yesterday),
+            ErrorHistory(
+                step=step, exit_code=50660, site="T2_CH_CERN", count=30, bucket=today - timedelta(hours=1)
+            ),
+            ErrorHistory(
+                step=step, exit_code=84, site="T1_US_FNAL", count=4, bucket=today - timedelta(hours=1)
+            ),
+        ]
+    )
+    html = client.get("/trends?days=3").content.decode()
+    assert html.count('<svg class="trend"') == 2
+    assert f"50660 on {yesterday.date().isoformat()}: 9 errors" in html
+    assert f"50660 on {today.date().isoformat()}: 30 errors" in html
+    assert f"T1_US_FNAL on {yesterday.date().isoformat()}: 0 errors" in html
+    assert f"T2_CH_CERN on {today.date().isoformat()}: 30 errors" in html
+
+
+@pytest.mark.django_db
+def test_trends_without_history_and_bad_days(client):
+    assert "No history in this period yet" in client.get("/trends").content.decode()
+    assert client.get("/trends?days=abc").status_code == 400
+    assert client.get("/trends?days=0").status_code == 400
+
+
+def test_resetcache_needs_a_verified_operator(client, unverified_client, db):
+    assert client.get("/resetcache").status_code == 302
+    assert unverified_client.get("/resetcache").status_code == 403
+    assert unverified_client.post("/resetcache").status_code == 403
+
+
+def test_resetcache_enqueues_a_refresh_after_commit_and_shows_its_state(
+    operator_client, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    path = tmp_path / "all_errors.json"
+    import json
+
+    path.write_text(json.dumps(SMALL_DOCUMENT))
+    configure(settings, all_errors=str(path))
+    page = operator_client.get("/resetcache").content.decode()
+    assert "Refresh now" in page and "csrfmiddlewaretoken" in page
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = operator_client.post("/resetcache")
+    assert len(callbacks) == 1
+    assert response.status_code == 302
+    job_id = response["Location"].split("job=")[1]
+    assert ErrorImport.objects.filter(kind="current").count() == 1  # eager Celery ran it
+    html = operator_client.get(response["Location"]).content.decode()
+    assert job_id in html
+    assert re.search(r'class="job-state">(SUCCESS|PENDING)<', html)
+    TaskResult.objects.create(task_id=job_id, task_name="errors.tasks.refresh_errors", status="SUCCESS")
+    assert "SUCCESS" in operator_client.get(response["Location"]).content.decode()
+
+
+def test_resetcache_rejects_a_bad_job_id(operator_client):
+    response = operator_client.get("/resetcache?job=<script>")
+    assert response.status_code == 400
+    assert "<script>" not in response.content.decode().split("<main")[1]
+
+
+def test_refresh_task_replaces_errors_and_retires_source_answers(db, settings, tmp_path, empty_cache):
+    import json
+
+    from errors import tasks
+    from workflows import selectors as workflow_selectors
+
+    path = tmp_path / "all_errors.json"
+    path.write_text(json.dumps(SMALL_DOCUMENT))
+    before = workflow_selectors.source_cache_key("reqmgr2", A)
+    summary = tasks.refresh_errors.delay(str(path)).get()
+    assert summary["cells"] == 6
+    assert workflow_selectors.source_cache_key("reqmgr2", A) != before

@@ -1,0 +1,182 @@
+"""The detailed workflow view /seeworkflow and the log search /showlog."""
+
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from errors import demo
+from errors.services import ingest_current_errors
+from tests.workflows.fake_sources import (
+    STEP,
+    WORKFLOW,
+    closed_port_url,
+    configure,
+    jobdetail_answer,
+    logs_answer,
+    reqmgr2_answer,
+)
+from workflows.models import Workflow
+
+ACDC = "cmsunified_ACDC0_task_HIG-RunIISummer20UL18wmLHEGEN-00123__v1_T_240120_123456_9999"
+EVIL = 'evil<script>alert("x")<script>\'&quot;ü€_'
+EVIL += "x" * (400 - len(EVIL))
+
+
+def ingest(tmp_path, document, name="errors.json"):
+    path = tmp_path / name
+    path.write_text(json.dumps(document))
+    ingest_current_errors(str(path))
+
+
+@pytest.fixture
+def workflow_errors(db, tmp_path, empty_cache):
+    ingest(
+        tmp_path,
+        {
+            STEP: {"84": {"T2_CH_CERN": 3, "T1_US_FNAL": 1}, "50660": {"T1_US_FNAL": 12}},
+            f"{STEP}/Merge": {"99109": {"T2_CH_CERN": 2}},
+            f"/{ACDC}/HIG_0": {"50660": {"T1_US_FNAL": 6}},
+        },
+    )
+    return Workflow.objects.get(name=WORKFLOW)
+
+
+def see(client, name, status=200):
+    response = client.get("/seeworkflow", {"workflow": name})
+    assert response.status_code == status
+    return response.content.decode()
+
+
+def test_the_workflow_page_shows_step_tables_with_totals(client, workflow_errors):
+    html = see(client, WORKFLOW)
+    assert "18 in 2 steps" in html  # failed jobs
+    assert 'HIG-RunIISummer20UL18wmLHEGEN-00123_0 <span class="muted">· 16 failed jobs' in html
+    # Rows are exit codes, biggest first, with per-site counts, totals and a link to log samples.
+    assert html.index('href="/procedures#code-50660"') < html.index('href="/procedures#code-84"')
+    assert '<td class="num"><strong>12</strong></td>' in html
+    assert f"/explainerror?errorcode=84&amp;workflowstep=/{WORKFLOW}" in html
+    # The ACDC of the same prep ID is listed.
+    assert ACDC in html and "(6 errors)" in html
+
+
+def test_the_workflow_page_links_to_tools_and_holds_the_panels(client, workflow_errors):
+    html = see(client, WORKFLOW)
+    assert f'href="/showlog?search={WORKFLOW}"' in html
+    assert "/globalerror?prep_id=HIG-RunIISummer20UL18wmLHEGEN-00123" in html
+    assert "its.cern.ch/jira/issues/?jql=text%20~%20%22HIG-RunIISummer20UL18wmLHEGEN-00123%22" in html
+    for panel in ('id="action-panel"', 'id="similar-panel"'):
+        assert panel in html
+    # Procedures of the exit codes seen, from the seeded table.
+    assert "Recommended procedures" in html and "No recommended procedure" not in html
+
+
+def test_not_configured_sources_are_notes_not_errors(client, settings, workflow_errors):
+    configure(settings, reqmgr2=None, wmstats=None, site_status=None)
+    html = see(client, WORKFLOW)
+    assert "sources.reqmgr2 is not configured in config.yml" in html
+    assert "ReqMgr2 request (not configured)" in html
+    assert "sources.wmstats is not configured" in html
+
+
+def test_request_parameters_and_log_parameters_come_from_the_sources(
+    client, settings, fake_sources, workflow_errors
+):
+    fake_sources.routes["/reqmgr2/data/request"] = (200, reqmgr2_answer())
+    fake_sources.routes[f"/wmstatsserver/data/jobdetail/{WORKFLOW}"] = (200, jobdetail_answer())
+    fake_sources.routes["/status.json"] = (200, {"T2_CH_CERN": "drain", "T1_US_FNAL": "enabled"})
+    configure(
+        settings,
+        reqmgr2=fake_sources.url,
+        wmstats=fake_sources.url,
+        site_status=fake_sources.url + "/status.json",
+    )
+    html = see(client, WORKFLOW)
+    assert "TaskChain" in html and "2300 MB" in html and "running-closed" in html
+    assert f"{fake_sources.url}/reqmgr2/fetch?rid={WORKFLOW}" in html
+    assert '<code class="param">/store/mc/RunIISummer20UL18/HIG/GEN/00000/ABCDEF.root</code>' in html
+    assert '<code class="param">3125.4</code>' in html
+    assert 'class="site-drain" title="drain">T2_CH_CERN' in html
+
+
+def test_sources_that_are_down_leave_the_page_working(client, settings, workflow_errors):
+    down = closed_port_url()
+    configure(settings, reqmgr2=down, wmstats=down, site_status=down)
+    html = see(client, WORKFLOW)
+    assert "ReqMgr2 could not be asked" in html and "unreachable" in html
+    assert "18 in 2 steps" in html
+
+
+@pytest.mark.django_db
+def test_unknown_workflow_is_a_404_page(client):
+    html = see(client, "no-such-workflow", status=404)
+    assert "No workflow is named no-such-workflow" in html
+
+
+@pytest.mark.django_db
+def test_missing_or_too_long_workflow_is_a_400(client):
+    assert "Give the workflow name" in see(client, "", status=400)
+    assert "at most 400 characters" in see(client, "x" * 401, status=400)
+
+
+def test_untrusted_workflow_names_are_escaped(client, db, tmp_path, empty_cache):
+    ingest(tmp_path, {f"/{EVIL}/Task<b>": {"50660": {"T2_CH_CERN": 3}}})
+    html = see(client, EVIL)
+    assert "<script>" not in html and "<b>" not in html
+    assert "evil&lt;script&gt;alert(&quot;x&quot;)&lt;script&gt;&#x27;&amp;quot;ü€_" in html
+    assert see(client, EVIL[:-1] + "y", status=404).count("<script>") == 0
+
+
+def count_queries(client, name) -> int:
+    with CaptureQueriesContext(connection) as context:
+        assert client.get("/seeworkflow", {"workflow": name}).status_code == 200
+    return len(context.captured_queries)
+
+
+def test_queries_do_not_grow_with_the_data(client, db, tmp_path, empty_cache, django_assert_max_num_queries):
+    ingest(tmp_path, demo.generate_error_document(10, seed=2), "small.json")
+    small_name = Workflow.objects.order_by("id").first().name
+    small = count_queries(client, small_name)
+    ingest(tmp_path, demo.generate_error_document(120, seed=2), "big.json")
+    big_name = max(Workflow.objects.all(), key=lambda w: w.steps.count()).name
+    big = count_queries(client, big_name)
+    assert small == big
+    # Own queries + a margin for the action and clustering panels.
+    with django_assert_max_num_queries(20):
+        client.get("/seeworkflow", {"workflow": big_name})
+
+
+# Log search ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_log_search_lists_messages_newest_first_escaped(client, settings, fake_sources):
+    fake_sources.routes["/wmarchive-*/_search"] = (200, logs_answer())
+    configure(settings, logs=fake_sources.url)
+    html = client.get(
+        "/showlog", {"search": WORKFLOW, "module": "unified.assistor", "limit": 1}
+    ).content.decode()
+    assert "2 matching messages" in html and "page 1 of 2" in html
+    assert "needs &lt;b&gt;ACDC&lt;/b&gt;" in html
+    assert html.index("2026-11-25T10:00:00Z") < html.index("2026-11-25T09:00:00Z")
+    assert "older ›" in html
+    sent = fake_sources.requests[0]["body"]
+    assert sent["size"] == 1 and sent["query"]["bool"]["must"][0]["query_string"]["query"] == WORKFLOW
+
+
+@pytest.mark.django_db
+def test_log_search_without_a_log_server_says_so(client, settings):
+    configure(settings, logs=None)
+    html = client.get("/showlog").content.decode()
+    assert "sources.logs is not configured" in html
+    configure(settings, logs=closed_port_url())
+    response = client.get("/showlog", {"search": "x"})
+    assert response.status_code == 200
+    assert "The log server could not be searched" in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["limit=0", "limit=abc", "limit=100000", "page=-1"])
+def test_log_search_bad_limits_are_400(client, query):
+    assert client.get(f"/showlog?{query}").status_code == 400
