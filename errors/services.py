@@ -7,7 +7,7 @@ and report bad entries otherwise.
 """
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,13 +16,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from workflows.bulk import bulk_insert, in_clause_chunk
 from workflows.services import ensure_steps
 from workflows.sources import SourceError, get_json
 
 from .models import ErrorCount, ErrorHistory, ErrorImport
 
-# SQLite accepts at most 32766 parameters a statement; stay well under it everywhere.
-CHUNK = 900
 BAD_EXAMPLES_KEPT = 10
 
 Cell = tuple[str, int, str, int]  # (step name, exit code, site, count)
@@ -57,11 +56,6 @@ class IngestReport:
         if self.bad_entries:
             line += f"; skipped {self.bad_entries} bad entries, e.g. " + "; ".join(self.bad_examples[:3])
         return line
-
-
-def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _is_url(source: str) -> bool:
@@ -177,17 +171,15 @@ def _sync(
             # Delete + insert beats a 157k-row bulk_update (one CASE per row).
             stale_ids.append(pk)
             updated += 1
-    new_rows = [
-        model(step_id=key[0], exit_code=key[1], site=key[2], count=count, **extra)
-        for key, count in wanted.items()
-        if key not in unchanged
-    ]
-    for ids in _chunks(stale_ids):
-        model.objects.filter(pk__in=ids).delete()
+    columns = ("step_id", "exit_code", "site", "count", *extra)
+    new_rows = [(*key, count, *extra.values()) for key, count in wanted.items() if key not in unchanged]
+    size = in_clause_chunk()
+    for start in range(0, len(stale_ids), size):
+        model.objects.filter(pk__in=stale_ids[start : start + size]).delete()
     total = len(new_rows)
-    batch_size = 5000
+    batch_size = 20000
     for start in range(0, total, batch_size):
-        model.objects.bulk_create(new_rows[start : start + batch_size])
+        bulk_insert(model, columns, new_rows[start : start + batch_size])
         if progress:
             progress(min(start + batch_size, total), total)
     return total - updated, updated, deleted

@@ -2,9 +2,9 @@
 
 import re
 
+from .bulk import bulk_insert, in_clause_chunk
 from .models import Step, Workflow
 
-CHUNK = 900
 # CMS prep IDs look like PWG-Campaign-NNNNN, e.g. HIG-RunIISummer20UL18wmLHEGEN-00123.
 PREP_ID = re.compile(r"([A-Z][A-Za-z0-9]*-[A-Za-z0-9]+-\d{5})")
 
@@ -18,9 +18,9 @@ def describe_workflow_name(name: str) -> dict:
 
 
 def _ids_by_name(model, names: list[str], **filters) -> dict[str, int]:
-    found = {}
-    for start in range(0, len(names), CHUNK):
-        chunk = names[start : start + CHUNK]
+    found, size = {}, in_clause_chunk()
+    for start in range(0, len(names), size):
+        chunk = names[start : start + size]
         found.update(model.objects.filter(name__in=chunk, **filters).values_list("name", "id"))
     return found
 
@@ -49,10 +49,10 @@ def link_acdcs_to_originals() -> int:
     if not orphans:
         return 0
     originals: dict[str, int] = {}
-    prep_ids = sorted({w.prep_id for w in orphans})
-    for start in range(0, len(prep_ids), CHUNK):
+    prep_ids, size = sorted({w.prep_id for w in orphans}), in_clause_chunk()
+    for start in range(0, len(prep_ids), size):
         rows = (
-            Workflow.objects.filter(prep_id__in=prep_ids[start : start + CHUNK], is_acdc=False)
+            Workflow.objects.filter(prep_id__in=prep_ids[start : start + size], is_acdc=False)
             .order_by("-id")
             .values_list("prep_id", "id")
         )
@@ -71,9 +71,10 @@ def ensure_steps(step_names: set[str]) -> dict[str, int]:
     missing = [name for name in names if name not in ids]
     if missing:
         workflow_ids = ensure_workflows({name.split("/")[1] for name in missing})
-        Step.objects.bulk_create(
-            [Step(name=name, workflow_id=workflow_ids[name.split("/")[1]]) for name in missing],
-            batch_size=2000,
+        bulk_insert(
+            Step,
+            ("name", "workflow_id"),
+            [(name, workflow_ids[name.split("/")[1]]) for name in missing],
             ignore_conflicts=True,
         )
         ids.update(_ids_by_name(Step, missing))
