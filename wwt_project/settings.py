@@ -262,6 +262,8 @@ CELERY_TIMEZONE = TIME_ZONE
 WWT_PERIODIC_TASKS = {
     "refresh current errors": {"task": "errors.tasks.refresh_errors", "every_minutes": 30},
     "update error history": {"task": "errors.tasks.update_history", "every_minutes": 60},
+    "recluster workflows": {"task": "clustering.tasks.recluster", "every_minutes": 1440},
+    "train action predictor": {"task": "clustering.tasks.train_predictor", "every_minutes": 1440},
 }
 
 # LOGGING ---------------------------------------------------------------------
