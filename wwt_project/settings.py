@@ -2,7 +2,7 @@
 production comes from environment variables; operators' options from config.yml.
 
 Embedded default (nothing set): SQLite under var/, a file-system Celery broker,
-console e-mail. DATABASE_URL switches to PostgreSQL, REDIS_URL to Redis.
+e-mail written as files to var/mail/. DATABASE_URL switches to PostgreSQL, REDIS_URL to Redis.
 """
 
 import os
