@@ -1,4 +1,8 @@
-"""Celery tasks: thin wrappers over the clustering services, safe to run twice."""
+"""Celery tasks: thin wrappers over the clustering services, safe to run twice.
+
+"Nothing to do yet" (no errors, too few actions, another run holding the lock) is an
+answer, not a failure: the job row or the returned message says why.
+"""
 
 from celery import shared_task
 
@@ -7,11 +11,17 @@ from . import prediction, services
 
 @shared_task(acks_late=True)
 def recluster(job_id: int | None = None) -> dict:
-    job = services.recluster_workflows(job_id)
+    try:
+        job = services.recluster_workflows(job_id)
+    except services.ClusteringError as exc:
+        return {"job": job_id, "state": "not run", "message": str(exc)}
     return {"job": job.pk, "state": job.state, "message": job.message}
 
 
 @shared_task(acks_late=True)
 def train_predictor() -> dict:
-    predictor = prediction.train_predictor()
-    return {"predictor": predictor.pk if predictor else None}
+    try:
+        predictor = prediction.train_predictor()
+    except services.ClusteringError as exc:
+        return {"predictor": None, "message": str(exc)}
+    return {"predictor": predictor.pk, "message": f"trained on {predictor.samples} submitted actions"}

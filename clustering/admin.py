@@ -1,0 +1,52 @@
+from django.contrib import admin
+
+from .models import Clustering, ClusterMembership, JobLock, Predictor
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Written by the jobs only; admins look, and may delete."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Clustering)
+class ClusteringAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "state",
+        "requested_at",
+        "requested_by",
+        "finished_at",
+        "n_clusters",
+        "current_samples",
+    ]
+    list_filter = ["state", "requested_at"]
+    list_select_related = ["requested_by"]
+    search_fields = ["message"]
+
+
+@admin.register(ClusterMembership)
+class ClusterMembershipAdmin(ReadOnlyAdmin):
+    list_display = ["workflow", "cluster", "clustering", "placement"]
+    list_filter = ["placement", "cluster"]
+    list_select_related = ["workflow", "clustering"]
+    search_fields = ["workflow__name"]
+    raw_id_fields = ["workflow", "clustering"]
+
+
+@admin.register(Predictor)
+class PredictorAdmin(ReadOnlyAdmin):
+    list_display = ["id", "trained_at", "samples", "model_file"]
+    list_filter = ["trained_at"]
+
+
+@admin.register(JobLock)
+class JobLockAdmin(admin.ModelAdmin):
+    """An admin may free a stuck lock by clearing its expiry."""
+
+    list_display = ["name", "holder", "acquired_at", "expires_at"]
+    readonly_fields = ["name", "holder", "acquired_at"]
