@@ -2,12 +2,14 @@
 pages, explanations and procedures. Every function runs a fixed number of queries,
 whatever the size of the snapshot; heavy sums run in the database."""
 
+import hashlib
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Max, Q, Sum, Value, Window
 from django.db.models.functions import Coalesce, NullIf, RowNumber, TruncDate
@@ -22,6 +24,8 @@ from .models import ErrorCount, ErrorHistory, ErrorImport, Explanation, Procedur
 # pievar -> the ErrorCount field its pies split by.
 PIEVARS = {"errorcode": "exit_code", "sitename": "site", "stepname": "step"}
 PIEVAR_LABELS = {"errorcode": "exit code", "sitename": "site", "stepname": "step"}
+# Step pies name their steps in the tooltip: fewer slices keep that page light.
+STEP_SLICES = 3
 GROUPS_PER_PAGE = 10  # prep IDs per page: keeps a page near 200 kB whatever the data size
 
 
@@ -101,18 +105,67 @@ def global_view(
     by prep ID; stepname: rows are exit codes, columns sites. Four queries at most."""
     if pievar not in PIEVARS:
         raise ErrorsQueryError(f"pievar must be one of {', '.join(PIEVARS)}, not {pievar!r}")
+    # The snapshot changes only when an import replaces it, so a page is built once per
+    # snapshot (the key names the import) and served from Django's cache afterwards.
+    snapshot = _snapshot_key()
+    key = None
+    if snapshot:
+        key = f"wwt:globalview:{snapshot}:{_digest(pievar, page, per_page, campaign, prep_id)}"
+        view = cache.get(key)
+        if view is not None:
+            return view
     if pievar == "stepname":
-        return _code_by_site_view(campaign, prep_id)
-    return _grouped_view(pievar, page, campaign, prep_id, per_page)
+        view = _code_by_site_view(campaign, prep_id)
+    else:
+        view = _grouped_view(pievar, page, campaign, prep_id, per_page, snapshot)
+    if key:
+        cache.set(key, view, settings.WWT["cache"]["errors_minutes"] * 60)
+    return view
 
 
-def _grouped_view(pievar: str, page: int, campaign: str, prep_id: str, per_page: int) -> dict:
-    column_field = "site" if pievar == "errorcode" else "exit_code"
-    split_field = PIEVARS[pievar]
-    column_param = "sitename" if column_field == "site" else "errorcode"
+def _snapshot_key() -> str:
+    """Names the current snapshot (its import), or "" when there is none to name."""
+    refresh = last_refresh()
+    return f"{refresh.pk}:{refresh.finished_at.timestamp()}" if refresh else ""
+
+
+def _digest(*parts) -> str:
+    return hashlib.sha256("|".join(map(str, parts)).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass
+class PageInfo:
+    """What the pager shows (a Paginator page without the whole list behind it)."""
+
+    number: int
+    num_pages: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+def _group_index(column_field: str, campaign: str, prep_id: str, snapshot: str) -> tuple[dict, list[dict]]:
+    """Column totals and the prep-ID groups [{campaign, group, total}] in page order: the
+    two queries over the whole snapshot, cached per snapshot so paging costs neither."""
+    key = f"wwt:groupindex:{snapshot}:{_digest(column_field, campaign, prep_id)}" if snapshot else None
+    index = cache.get(key) if key else None
+    if index is not None:
+        return index
     base = _filtered(campaign, prep_id)
     column_totals = dict(base.values_list(column_field).annotate(total=Sum("count")).order_by(column_field))
-    columns = list(column_totals)
     # A workflow whose name shows no prep ID is its own group.
     group_key = Coalesce(NullIf(F("step__workflow__prep_id"), Value("")), F("step__workflow__name"))
     groups = list(
@@ -121,6 +174,18 @@ def _grouped_view(pievar: str, page: int, campaign: str, prep_id: str, per_page:
         .annotate(total=Sum("count"))
         .order_by("campaign", "-total", "group")
     )
+    if key:
+        cache.set(key, (column_totals, groups), settings.WWT["cache"]["errors_minutes"] * 60)
+    return column_totals, groups
+
+
+def _grouped_view(pievar: str, page: int, campaign: str, prep_id: str, per_page: int, snapshot: str) -> dict:
+    column_field = "site" if pievar == "errorcode" else "exit_code"
+    split_field = PIEVARS[pievar]
+    column_param = "sitename" if column_field == "site" else "errorcode"
+    base = _filtered(campaign, prep_id)
+    column_totals, groups = _group_index(column_field, campaign, prep_id, snapshot)
+    columns = list(column_totals)
     campaign_totals: dict[str, int] = defaultdict(int)
     for group in groups:
         campaign_totals[group["campaign"]] += group["total"]
@@ -150,6 +215,13 @@ def _grouped_view(pievar: str, page: int, campaign: str, prep_id: str, per_page:
         per_step[workflow][step][column][split] = count
         workflow_info[workflow] = (prep or workflow, is_acdc)
 
+    links: dict = {}
+
+    def link_for(workflow: str, column) -> str:
+        if (workflow, column) not in links:
+            links[(workflow, column)] = charts.link("/listpage", workflow=workflow, **{column_param: column})
+        return links[(workflow, column)]
+
     for workflow in sorted(workflow_info, key=lambda name: (workflow_info[name][1], name)):
         group = shown.get(workflow_info[workflow][0])
         if group is None:  # a workflow named like another group's prep ID
@@ -163,7 +235,7 @@ def _grouped_view(pievar: str, page: int, campaign: str, prep_id: str, per_page:
                     merged[column][label] += count
 
         def workflow_link(column, workflow=workflow):
-            return charts.link("/listpage", workflow=workflow, **{column_param: column})
+            return link_for(workflow, column)
 
         group.rows.append(
             PieRow(
@@ -203,7 +275,7 @@ def _grouped_view(pievar: str, page: int, campaign: str, prep_id: str, per_page:
         "columns": columns,
         "column_totals": column_totals,
         "sections": sections,
-        "page": page_obj,
+        "page": PageInfo(page_obj.number, paginator.num_pages),
         "campaigns": len(campaign_totals),
         "groups": paginator.count,
         "total": sum(column_totals.values()),
@@ -214,7 +286,7 @@ def _brief_step(step_name: str) -> str:
     """`workflow…/task` for tooltips: full step paths would make the page heavy."""
     parts = step_name.split("/")
     workflow = parts[1] if len(parts) > 2 else step_name
-    workflow = workflow if len(workflow) <= 48 else workflow[:47] + "…"
+    workflow = workflow if len(workflow) <= 40 else workflow[:39] + "…"
     return f"{workflow}/…/{parts[-1]}" if len(parts) > 3 else f"{workflow}/{parts[-1]}"
 
 
@@ -232,7 +304,7 @@ def _code_by_site_view(campaign: str, prep_id: str) -> dict:
                 order_by=[F("count").desc(), F("step__name").asc()],
             )
         )
-        .filter(rank__lte=charts.MAX_SLICES)
+        .filter(rank__lte=STEP_SLICES)
         .values_list("exit_code", "site", "step__name", "count")
     )
     top: dict = defaultdict(dict)
@@ -254,8 +326,8 @@ def _code_by_site_view(campaign: str, prep_id: str) -> dict:
             row_total += total
             # The window query brought the biggest steps of the cell; the rest is one slice.
             slices = sorted(top[(code, site)].items(), key=lambda item: (-item[1], item[0]))
-            if n_steps > charts.MAX_SLICES:
-                slices = slices[: charts.MAX_SLICES - 1]
+            if n_steps > STEP_SLICES:
+                slices = slices[: STEP_SLICES - 1]
             rest = total - sum(count for _, count in slices)
             if rest:
                 slices.append((f"{n_steps - len(slices)} other steps", rest))
@@ -313,22 +385,40 @@ def list_page(*, errorcode: int | None, sitename: str, workflow: Workflow | None
 # Sites -----------------------------------------------------------------------------------
 
 
-def errors_per_site(statuses: dict[str, str]) -> list[dict]:
-    """Per site: errors, workflows, steps, the biggest exit codes and the site status.
-    Two queries."""
-    totals = ErrorCount.objects.values_list("site").annotate(
-        errors=Sum("count"),
-        workflows=Count("step__workflow", distinct=True),
-        steps=Count("step", distinct=True),
+def _site_aggregates() -> tuple[list, dict]:
+    """Per site (errors, workflows, steps) and per site {exit code: errors}: two queries
+    over the whole snapshot, cached per snapshot."""
+    snapshot = _snapshot_key()
+    key = f"wwt:sites:{snapshot}" if snapshot else None
+    found = cache.get(key) if key else None
+    if found is not None:
+        return found
+    totals = list(
+        ErrorCount.objects.values_list("site")
+        .annotate(
+            errors=Sum("count"),
+            workflows=Count("step__workflow", distinct=True),
+            steps=Count("step", distinct=True),
+        )
+        .order_by("-errors", "site")
     )
     per_code: dict = defaultdict(dict)
-    for site, code, count in (
-        ErrorCount.objects.values_list("site", "exit_code").annotate(total=Sum("count")).order_by()
-    ):
+    rows = ErrorCount.objects.values_list("site", "exit_code").annotate(total=Sum("count")).order_by()
+    for site, code, count in rows:
         per_code[site][code] = count
+    found = (totals, dict(per_code))
+    if key:
+        cache.set(key, found, settings.WWT["cache"]["errors_minutes"] * 60)
+    return found
+
+
+def errors_per_site(statuses: dict[str, str]) -> list[dict]:
+    """Per site: errors, workflows, steps, the biggest exit codes and the site status."""
+    totals, per_code = _site_aggregates()
     rows = []
-    for site, errors, workflows, steps in totals.order_by("-errors", "site"):
-        split = per_code[site]
+    for site, errors, workflows, steps in totals:
+        split = per_code.get(site, {})
+        pie = charts.pie_cell(site, split, charts.link("/globalerror", pievar="sitename"))
         rows.append(
             {
                 "site": site,
@@ -337,11 +427,8 @@ def errors_per_site(statuses: dict[str, str]) -> list[dict]:
                 "steps": steps,
                 "status": statuses.get(site, ""),
                 "top_codes": charts.top_slices(split, 3),
-                "pie": mark_safe(  # noqa: S308 -- pie_cell escapes
-                    charts.pie_cell(site, split, charts.link("/globalerror", pievar="errorcode"))
-                    .removeprefix('<td class="pc">')
-                    .removesuffix("</td>")
-                ),
+                # pie_cell escapes; only its <td> wrapper is dropped here.
+                "pie": mark_safe(pie.removeprefix('<td class="pc">').removesuffix("</td>")),  # noqa: S308
             }
         )
     return rows

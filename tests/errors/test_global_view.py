@@ -66,7 +66,7 @@ def test_stepname_pies_are_exit_code_by_site_split_by_step(client, small_errors)
     html = page(client, "/globalerror?pievar=stepname")
     cell = next(c for c in pie_cells(html) if "/listpage?errorcode=50660&amp;sitename=T2_CH_CERN" in c)
     assert "exit code 50660 at T2_CH_CERN: 34 errors" in cell
-    assert f"{A[:47]}…/HIG_0: 30 (88%)" in cell  # tooltips shorten long workflow names
+    assert f"{A[:39]}…/HIG_0: 30 (88%)" in cell  # tooltips shorten long workflow names
     assert len(pie_cells(html)) == 5  # (50660, CERN), (50660, FNAL), (84, CERN), (84, FNAL), (8001, MIT)
 
 
@@ -135,3 +135,14 @@ def test_untrusted_workflow_names_are_escaped(client, tmp_path):
         assert "evil&lt;script&gt;alert(&quot;x&quot;)" in html
     html = page(client, "/globalerror")
     assert "&#x27;&amp;quot;ü€_xxx" in html
+
+
+@pytest.mark.django_db
+def test_a_page_is_built_once_per_snapshot_and_a_new_import_shows_new_numbers(client, tmp_path, empty_cache):
+    load_document(tmp_path, {f"/{A}/T": {"50660": {"T2_CH_CERN": 30}}}, "one.json")
+    first = count_queries(client, "/globalerror")
+    assert "30 failed jobs" in page(client, "/globalerror")
+    assert count_queries(client, "/globalerror") < first  # served from the cache
+    load_document(tmp_path, {f"/{A}/T": {"50660": {"T2_CH_CERN": 12}}}, "two.json")
+    html = page(client, "/globalerror")
+    assert "12 failed jobs" in html and "30 failed jobs" not in html
