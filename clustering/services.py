@@ -193,7 +193,13 @@ def recluster_workflows(job_id: int | None = None, *, progress: Progress = None)
             _set(job, state=Clustering.State.FAILED, message=str(exc), finished_at=timezone.now(), stage="")
             raise
         except Exception as exc:
-            _set(job, state=Clustering.State.FAILED, message=f"unexpected error: {exc}", stage="")
+            _set(
+                job,
+                state=Clustering.State.FAILED,
+                message=f"unexpected error: {exc}",
+                finished_at=timezone.now(),
+                stage="",
+            )
             raise
     return job
 

@@ -77,11 +77,17 @@ def test_recluster_time_and_memory(tmp_path, models_in_tmp, settings):
         f"\n[clustering] {connection.vendor}: {WORKFLOWS} workflows, {HISTORIC_STEPS} historic steps "
         f"({history_rows} history rows) loaded in {time.perf_counter() - started:.1f} s"
     )
-    times = []
+    times, stages = [], {}
     for _ in range(RUNS):
+        marks = []
         started = time.perf_counter()
-        job = services.recluster_workflows()
-        times.append(time.perf_counter() - started)
+        job = services.recluster_workflows(
+            progress=lambda stage, marks=marks: marks.append((stage, time.perf_counter()))
+        )
+        finished = time.perf_counter()
+        times.append(finished - started)
+        for (stage, at), (_, end) in zip(marks, [*marks[1:], ("", finished)], strict=True):
+            stages.setdefault(stage, []).append(end - at)
     assert job.state == Clustering.State.DONE
     tracemalloc.start()
     services.recluster_workflows()
@@ -94,6 +100,10 @@ def test_recluster_time_and_memory(tmp_path, models_in_tmp, settings):
         f"median {statistics.median(times):.2f} s of {RUNS} runs ({', '.join(f'{t:.2f}' for t in times)}); "
         f"{job.current_samples} current + {job.history_samples} history samples, "
         f"{job.parameters['exit_codes']} codes × {job.parameters['sites']} sites"
+    )
+    print(
+        "[clustering] stages (median s): "
+        + ", ".join(f"{k} {statistics.median(v):.2f}" for k, v in stages.items())
     )
     print(
         f"[clustering] peak Python memory {peak / 2**20:.0f} MB (tracemalloc); "

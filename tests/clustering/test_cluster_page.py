@@ -7,7 +7,7 @@ from clustering import services
 from clustering.models import Clustering, ClusterMembership
 from tests.clustering.conftest import add_errors
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.pg_too]
 
 HOSTILE = 'wf_<script>alert("x")</script>&'
 

@@ -1,11 +1,13 @@
 """Reclustering through the service, the command and the (eager) task."""
 
+import threading
 from datetime import timedelta
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.utils import timezone
 
 from clustering import locks, selectors, services, tasks
@@ -13,7 +15,7 @@ from clustering.models import Clustering, ClusterMembership, JobLock
 from errors.models import ErrorHistory
 from tests.clustering.conftest import add_errors
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.pg_too]
 
 
 def toy_set():
@@ -163,3 +165,45 @@ def test_the_task_runs_the_queued_job():
     job.refresh_from_db()
     assert job.state == Clustering.State.DONE
     assert ClusterMembership.objects.filter(clustering=job).count() == 3
+
+
+def test_a_second_run_is_refused_while_the_first_is_running():
+    toy_set()
+    refusals = []
+
+    def start_another(stage):
+        if stage == "fitting KMeans":
+            with pytest.raises(services.ClusteringError) as refused:
+                services.recluster_workflows()
+            refusals.append(str(refused.value))
+
+    first = services.recluster_workflows(progress=start_another)
+    assert first.state == Clustering.State.DONE
+    assert len(refusals) == 1 and "another reclustering is running since" in refusals[0]
+    assert list(Clustering.objects.order_by("pk").values_list("state", flat=True)) == ["done", "refused"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_another_connection_is_refused_while_the_first_runs():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: the SQLite test database is not shared with another connection")
+    toy_set()
+    outcome = []
+
+    def in_another_connection():
+        try:
+            services.recluster_workflows()
+            outcome.append("ran")
+        except services.ClusteringError as exc:
+            outcome.append(str(exc))
+        finally:
+            connection.close()
+
+    def start_another(stage):
+        if stage == "fitting KMeans":
+            other = threading.Thread(target=in_another_connection)
+            other.start()
+            other.join(timeout=60)
+
+    services.recluster_workflows(progress=start_another)
+    assert len(outcome) == 1 and outcome[0].startswith("another reclustering is running")
