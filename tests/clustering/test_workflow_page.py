@@ -1,0 +1,31 @@
+"""The clustering panels on the real workflow page /seeworkflow."""
+
+import pytest
+
+from clustering import prediction, services
+from tests.clustering.conftest import add_errors
+from tests.clustering.synthetic import make_action_history
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_workflow_page_lists_similar_workflows_with_checkboxes_for_the_action_form(operator_client):
+    add_errors("wf_alpha", [(50660, "T2_CH_CERN", 10)])
+    add_errors("wf_beta", [(50660, "T2_CH_CERN", 12)])
+    add_errors("wf_gamma", [(8028, "T1_US_FNAL", 30)])
+    services.recluster_workflows()
+    response = operator_client.get("/seeworkflow", {"workflow": "wf_alpha"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'id="similar-panel"' in page
+    assert '<input type="checkbox" form="action-form" name="similar" value="wf_beta">' in page
+    assert 'href="/seeworkflow?workflow=wf_beta"' in page
+    assert 'value="wf_gamma"' not in page
+
+
+def test_the_workflow_page_shows_the_suggested_action(operator_client):
+    make_action_history(60)
+    prediction.train_predictor()
+    add_errors("wf_memory", [(50660, "T2_CH_CERN", 80)])
+    page = operator_client.get("/seeworkflow", {"workflow": "wf_memory"}).content.decode()
+    assert "Suggested action:</strong> acdc" in page
