@@ -67,10 +67,21 @@ def store_action(validated: ValidatedAction, *, user, now: datetime | None = Non
         action.submitted_at = now
         action.reported_at = None  # a resubmission is pending again
         action.submission = submission
+        action.render_served(username=user.username if user else "", workflow_name=workflow.name)
         (to_update if action.pk else to_create).append(action)
     Action.objects.bulk_update(
         to_update,
-        ["action", "parameters", "reasons", "acdcs", "user", "submitted_at", "reported_at", "submission"],
+        [
+            "action",
+            "parameters",
+            "reasons",
+            "acdcs",
+            "user",
+            "submitted_at",
+            "reported_at",
+            "submission",
+            "served",
+        ],
     )
     Action.objects.bulk_create(to_create)
     return to_update + to_create

@@ -143,3 +143,32 @@ def test_a_required_key_with_no_key_configured_refuses(unified, aged, settings, 
     settings.WWT_ACTIONS_KEY = None
     actions_config(require_key_for_getaction=True)
     assert unified.getaction("", key="").status_code == 403
+
+
+def test_odd_workflow_names_are_served_as_valid_json(unified, verified_operator):
+    odd = WorkflowFactory(name='wf_"quoted"\\back_\u00e9t\u00e9_</script>', prep_id="x", campaign="y")
+    _special(verified_operator, odd)
+    served = json.loads(unified.getaction("").content)
+    assert list(served) == [odd.name]
+
+
+def test_an_edit_in_admin_changes_what_is_served(unified, aged, admin_client):
+    action = Action.objects.get(workflow__name=aged["fresh"])
+    response = admin_client.post(
+        f"/admin/actions/action/{action.pk}/change/",
+        {
+            "workflow": action.workflow_id,
+            "action": "special",
+            "parameters": '{"action": "on-hold", "other": "edited"}',
+            "reasons": '[{"short": "", "long": "Edited by an admin."}]',
+            "acdcs": "[]",
+            "user": action.user_id,
+            "reported_at_0": "",
+            "reported_at_1": "",
+            "submission": action.submission_id,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    entry = unified.getaction("").json()[aged["fresh"]]
+    assert entry["Parameters"] == {"action": "on-hold", "other": "edited"}
+    assert entry["Reason"] == "Edited by an admin."
