@@ -144,3 +144,21 @@ def test_explain_error_bad_input(client, params, status, message):
     response = client.get("/explainerror", params)
     assert response.status_code == status
     assert message in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_procedure_admin_pages_render(admin_client):
+    assert admin_client.get("/admin/errors/procedure/").status_code == 200
+    assert admin_client.get("/admin/errors/procedure/add/").status_code == 200
+    response = admin_client.post(
+        "/admin/errors/procedure/add/",
+        {
+            "exit_code": 12345,
+            "cause": "c",
+            "normal_procedure": "n",
+            "additional_procedure": "",
+            "match_expression": "[a-",
+        },
+    )
+    assert "Not a valid regular expression" in response.content.decode()
+    assert not Procedure.objects.filter(exit_code=12345).exists()
