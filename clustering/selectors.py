@@ -60,6 +60,10 @@ class Picture:
     points: list[tuple[str, int, float, float, str]]  # (name, cluster, x, y, colour)
     legend: list[tuple[int, str, int, int]]  # (cluster, colour, size, y of its line)
 
+    @property
+    def legend_height(self) -> int:
+        return 16 * len(self.legend) + 8
+
 
 def projection_picture(clustering: Clustering | None, *, width: int = 720, height: int = 480) -> Picture:
     """The projection points of `clustering` scaled into a width × height picture."""
