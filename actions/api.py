@@ -78,6 +78,7 @@ class UnifiedView(APIView):
     throttle_classes: list = []
     renderer_classes = [JSONRenderer]
     content_negotiation_class = AlwaysJSON
+    metadata_class = None  # OPTIONS would answer a JSON object describing the view
 
 
 class GetActionView(UnifiedView):

@@ -211,3 +211,12 @@ def test_the_panel_runs_a_bounded_number_of_queries(
     )
     with django_assert_max_num_queries(6):
         _panel(workflows[0], verified_operator)
+
+
+def test_the_workflow_page_carries_the_panel_and_its_form(operator_client, client, workflows, sources):
+    page = operator_client.get(f"/seeworkflow?workflow={workflows[0].name}")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="action-panel"' in html and 'id="action-form"' in html and "/static/js/actions.js" in html
+    anonymous = client.get(f"/seeworkflow?workflow={workflows[0].name}").content.decode()
+    assert 'id="action-panel"' in anonymous and 'id="action-form"' not in anonymous

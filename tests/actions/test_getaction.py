@@ -172,3 +172,8 @@ def test_an_edit_in_admin_changes_what_is_served(unified, aged, admin_client):
     entry = unified.getaction("").json()[aged["fresh"]]
     assert entry["Parameters"] == {"action": "on-hold", "other": "edited"}
     assert entry["Reason"] == "Edited by an admin."
+
+
+def test_options_is_not_answered_with_a_json_object(unified, aged):
+    response = Client().options("/getaction")
+    assert response.status_code == 405 and _not_a_json_object(response)

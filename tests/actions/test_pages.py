@@ -105,3 +105,7 @@ def test_admin_changelists(client, listed, model, admin_user):
     client.force_login(admin_user)
     assert client.get(f"/admin/actions/{model}/").status_code == 200
     assert client.get(f"/admin/actions/{model}/?acted=0&action=clone").status_code == 200 or model == "reason"
+
+
+def test_api_tokens_are_managed_in_admin(admin_client):
+    assert admin_client.get("/admin/authtoken/tokenproxy/").status_code == 200
