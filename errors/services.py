@@ -388,3 +388,13 @@ def refresh_source_caches() -> None:
     # update() leaves auto_now alone: the stored samples now count as old.
     Explanation.objects.update(fetched_at=timezone.now() - timedelta(days=365))
     workflow_selectors.site_statuses()
+
+
+def warm_page_caches() -> None:
+    """Build the first page of each global view and the site totals for the new snapshot,
+    so the first operator after a refresh does not wait for the sums over all errors."""
+    from . import selectors
+
+    for pievar in selectors.PIEVARS:
+        selectors.global_view(pievar)
+    selectors.errors_per_site({})

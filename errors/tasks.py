@@ -7,9 +7,11 @@ from . import services
 
 @shared_task(acks_late=True, autoretry_for=(services.IngestError,), retry_backoff=60, max_retries=3)
 def refresh_errors(source: str | None = None) -> dict:
-    """Replace the current errors, then retire the cached answers of the outside sources."""
+    """Replace the current errors, retire the cached answers of the outside sources and
+    build the heavy pages for the new snapshot."""
     summary = services.ingest_current_errors(source).summary()
     services.refresh_source_caches()
+    services.warm_page_caches()
     return summary
 
 

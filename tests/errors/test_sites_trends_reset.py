@@ -130,3 +130,21 @@ def test_refresh_task_replaces_errors_and_retires_source_answers(db, settings, t
     summary = tasks.refresh_errors.delay(str(path)).get()
     assert summary["cells"] == 6
     assert workflow_selectors.source_cache_key("reqmgr2", A) != before
+
+
+def test_the_refresh_builds_the_global_view_for_the_new_snapshot(client, db, settings, tmp_path, empty_cache):
+    import json
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from errors import tasks
+
+    path = tmp_path / "all_errors.json"
+    path.write_text(json.dumps(SMALL_DOCUMENT))
+    tasks.refresh_errors.delay(str(path))
+    for pievar in ("errorcode", "sitename", "stepname"):
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get(f"/globalerror?pievar={pievar}").content.decode()
+        assert "58 failed jobs" in html
+        assert not any("errors_errorcount" in q["sql"] for q in queries.captured_queries)

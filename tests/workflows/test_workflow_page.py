@@ -19,6 +19,8 @@ from tests.workflows.fake_sources import (
 )
 from workflows.models import Workflow
 
+pytestmark = pytest.mark.pg_too
+
 ACDC = "cmsunified_ACDC0_task_HIG-RunIISummer20UL18wmLHEGEN-00123__v1_T_240120_123456_9999"
 EVIL = 'evil<script>alert("x")<script>\'&quot;ü€_'
 EVIL += "x" * (400 - len(EVIL))
