@@ -1,5 +1,6 @@
 """Pages: submitting an action, the operators' actions list, the API docs, an old path."""
 
+import json
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -79,7 +80,14 @@ def actions_page(request):
     now = timezone.now()
     page = Paginator(selectors.actions_for_page(filters, now=now), 100).get_page(request.GET.get("page"))
     late_before = now - selectors.PENDING_TOO_LONG
-    rows = [{"action": a, "late": a.reported_at is None and a.submitted_at < late_before} for a in page]
+    rows = [
+        {
+            "action": a,
+            "late": a.reported_at is None and a.submitted_at < late_before,
+            "parameters": json.dumps(a.parameters, indent=1, sort_keys=True) if a.parameters else "",
+        }
+        for a in page
+    ]
     query = request.GET.copy()
     query.pop("page", None)
     return render(
