@@ -88,6 +88,7 @@ def test_it_answers_json_whatever_the_client_accepts(unified, aged):
     assert response.status_code == 200 and response["Content-Type"].startswith("application/json")
 
 
+@pytest.mark.pg_too
 def test_it_serves_a_fixed_number_of_queries(unified, verified_operator, django_assert_num_queries):
     for _ in range(3):
         _special(verified_operator, WorkflowFactory())
@@ -145,6 +146,7 @@ def test_a_required_key_with_no_key_configured_refuses(unified, aged, settings, 
     assert unified.getaction("", key="").status_code == 403
 
 
+@pytest.mark.pg_too
 def test_odd_workflow_names_are_served_as_valid_json(unified, verified_operator):
     odd = WorkflowFactory(name='wf_"quoted"\\back_\u00e9t\u00e9_</script>', prep_id="x", campaign="y")
     _special(verified_operator, odd)

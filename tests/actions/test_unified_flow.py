@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from actions.models import Action, ActionSubmission
 from tests.actions.conftest import tasks_of
 
@@ -29,6 +31,7 @@ def _form(workflows, **extra):
     return data
 
 
+@pytest.mark.pg_too
 def test_the_unified_round_trip(operator_client, workflows, sources, unified, unified_key):
     response = operator_client.post(f"/submitaction?workflow={workflows[0].name}", _form(workflows))
     assert response.status_code == 302, response.content.decode()[:2000]
