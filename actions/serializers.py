@@ -22,20 +22,17 @@ class ActionSubmitSerializer(serializers.Serializer):
     reasons = ReasonSerializer(many=True, allow_empty=False)
 
 
-class ServedActionSerializer(serializers.Serializer):
-    """One workflow's entry in getaction."""
+class StoredActionSerializer(serializers.Serializer):
+    """One stored action: its workflow's entry in getaction, with the workflow and time."""
 
+    workflow = serializers.CharField()
+    submitted_at = serializers.DateTimeField()
     Action = serializers.CharField()
     Parameters = serializers.JSONField()
     Reasons = serializers.ListField(child=serializers.CharField())
     Reason = serializers.CharField()
     user = serializers.CharField()
     ACDCs = serializers.ListField(child=serializers.CharField())
-
-
-class StoredActionSerializer(ServedActionSerializer):
-    workflow = serializers.CharField()
-    submitted_at = serializers.DateTimeField()
 
 
 class ReportRequestSerializer(serializers.Serializer):

@@ -22,12 +22,12 @@ from django.db import connection
 from django.utils import timezone
 
 from clustering import prediction, services
-from clustering.models import Clustering
+from clustering.models import Clustering, ClusterMembership
 from errors.demo import generate_error_document
 from errors.models import ErrorHistory
 from errors.services import ingest_current_errors
 from tests.clustering.synthetic import make_action_history
-from workflows.models import Step
+from workflows.models import Step, Workflow
 
 WORKFLOWS = 5_000
 HISTORIC_STEPS = 100_000  # (step, bucket) snapshots, each with that step's cells
@@ -89,6 +89,13 @@ def test_recluster_time_and_memory(tmp_path, models_in_tmp, settings):
         for (stage, at), (_, end) in zip(marks, [*marks[1:], ("", finished)], strict=True):
             stages.setdefault(stage, []).append(end - at)
     assert job.state == Clustering.State.DONE
+    newcomer = Workflow.objects.filter(cluster_membership__isnull=False).first()
+    placing = []
+    for _ in range(20):
+        ClusterMembership.objects.filter(workflow=newcomer).delete()
+        started = time.perf_counter()
+        services.place_workflow(newcomer)
+        placing.append(time.perf_counter() - started)
     tracemalloc.start()
     services.recluster_workflows()
     _, peak = tracemalloc.get_traced_memory()
@@ -100,6 +107,10 @@ def test_recluster_time_and_memory(tmp_path, models_in_tmp, settings):
         f"median {statistics.median(times):.2f} s of {RUNS} runs ({', '.join(f'{t:.2f}' for t in times)}); "
         f"{job.current_samples} current + {job.history_samples} history samples, "
         f"{job.parameters['exit_codes']} codes × {job.parameters['sites']} sites"
+    )
+    print(
+        f"[clustering] placing one new workflow with the stored model (workflow page): "
+        f"median {statistics.median(placing) * 1000:.0f} ms of {len(placing)}"
     )
     print(
         "[clustering] stages (median s): "
@@ -119,6 +130,19 @@ def test_prediction_accuracy_vs_baseline(models_in_tmp):
     report = prediction.evaluate_predictor()
     seconds = time.perf_counter() - started
     print(f"\n[prediction] {ACTION_HISTORY} synthetic submissions (90% follow the errors), {seconds:.1f} s")
+    started = time.perf_counter()
+    prediction.train_predictor()
+    training = time.perf_counter() - started
+    workflow = Workflow.objects.first()
+    suggesting = []
+    for _ in range(20):
+        started = time.perf_counter()
+        prediction.suggest_action(workflow)
+        suggesting.append(time.perf_counter() - started)
+    print(
+        f"[prediction] train_predictor {training:.1f} s; suggestion on the workflow page "
+        f"median {statistics.median(suggesting) * 1000:.0f} ms (loads the stored model each time)"
+    )
     for target, row in report.items():
         ratio = row["accuracy"] / row["baseline"] if row["baseline"] else float("inf")
         print(
