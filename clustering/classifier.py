@@ -67,9 +67,13 @@ def choose_model(features: np.ndarray, target: np.ndarray, *, seed: int = 0) -> 
     """Cross-validate each candidate on (features, target), refit the best on all of it."""
     counts = Counter(target.tolist())
     baseline = majority_accuracy(target, target)
-    smallest = min(counts.values())
-    if len(counts) < 2 or len(target) < MIN_SAMPLES or smallest < 2:
+    # A class seen once cannot be stratified into folds: score the candidates without it,
+    # but refit the winner on everything so the rare class can still be suggested.
+    scored = np.isin(target, [label for label, n in counts.items() if n >= 2])
+    scored_counts = Counter(target[scored].tolist())
+    if len(scored_counts) < 2 or scored.sum() < MIN_SAMPLES:
         return Choice("majority class", DummyClassifier().fit(features, target), {}, baseline)
+    smallest = min(scored_counts.values())
     folds = StratifiedKFold(n_splits=min(5, smallest), shuffle=True, random_state=seed)
     scores = {}
     # Training sets are small: OpenMP threads cost more than they give (20× slower on a
@@ -78,7 +82,8 @@ def choose_model(features: np.ndarray, target: np.ndarray, *, seed: int = 0) -> 
         # Small training sets stop the MLP before it converges; its score says how much that matters.
         warnings.simplefilter("ignore", category=ConvergenceWarning)
         for name, model in candidates(seed).items():
-            scores[name] = float(np.mean(cross_val_score(model, features, target, cv=folds)))
+            cv_scores = cross_val_score(model, features[scored], target[scored], cv=folds)
+            scores[name] = float(np.mean(cv_scores))
         best = max(scores, key=lambda name: scores[name])
         model = candidates(seed)[best].fit(features, target)
     return Choice(best, model, scores, baseline)

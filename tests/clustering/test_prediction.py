@@ -78,6 +78,17 @@ def test_a_model_that_cannot_learn_is_no_better_than_the_baseline():
     assert max(choice.cv_accuracy.values()) <= 0.6
 
 
+def test_a_class_seen_once_does_not_stop_the_candidates_from_being_compared():
+    # Real histories nearly always hold a rare action or a one-off memory value.
+    rng = np.random.default_rng(0)
+    features = np.vstack([rng.normal(0, 0.1, (50, 3)), rng.normal(3, 0.1, (49, 3)), [[9.0, 9.0, 9.0]]])
+    target = np.array(["acdc"] * 50 + ["clone"] * 49 + ["special"])
+    choice = classifier.choose_model(features, target)
+    assert set(choice.cv_accuracy) == {"MLP", "logistic regression", "gradient boosting"}
+    assert choice.cv_accuracy[choice.name] > 0.9
+    assert "special" in choice.model.classes_.tolist()
+
+
 def test_training_stores_the_best_model_and_the_suggestion_shows_it():
     make_action_history(80)
     predictor = prediction.train_predictor()
