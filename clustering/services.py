@@ -23,7 +23,7 @@ from scipy import sparse
 from errors.models import ErrorCount, ErrorHistory
 from workflows.models import Workflow
 
-from . import kmeans, locks
+from . import kmeans, locks, selectors
 from .models import Clustering, ClusterMembership
 from .vectors import Cells, Shell, Vocabulary, count_matrix, workflow_vectors
 
@@ -307,7 +307,8 @@ def _summary(current: Samples, vocabulary: Vocabulary, labels: np.ndarray, n_clu
 
 
 def _forget_old_models(job: Clustering) -> None:
-    old = Clustering.objects.filter(state=Clustering.State.DONE).exclude(model_file="").order_by("-pk")
+    done = Clustering.objects.filter(state=Clustering.State.DONE)
+    old = done.exclude(model_file="").order_by("-finished_at")
     for stale in old[MODEL_FILES_KEPT:]:
         Path(stale.model_file).unlink(missing_ok=True)
         _set(stale, model_file="")
@@ -316,15 +317,13 @@ def _forget_old_models(job: Clustering) -> None:
 # Placing a new workflow ------------------------------------------------------------------
 
 
-def latest_clustering() -> Clustering | None:
-    return Clustering.objects.filter(state=Clustering.State.DONE).exclude(model_file="").first()
-
-
 def place_workflow(workflow: Workflow) -> ClusterMembership | None:
     """Put `workflow` (not in the last fit) into a cluster with the stored model, from its
     current errors. None when there is no model yet or the workflow has no errors."""
-    clustering = latest_clustering()
-    if clustering is None:
+    # The fit whose memberships are current (the last to finish, not the last requested),
+    # so the newcomer lands among the workflows the similar-workflows query reads.
+    clustering = selectors.latest_fit()
+    if clustering is None or not clustering.model_file:
         return None
     current = current_samples([workflow.pk])
     if current.n == 0:

@@ -85,6 +85,19 @@ def test_a_workflow_added_after_the_fit_is_placed_with_the_stored_model():
     assert selectors.similar_workflows(newcomer) == ["wf_gamma"]
 
 
+def test_a_newcomer_is_placed_with_the_fit_that_finished_last_not_the_one_requested_last():
+    toy_set()
+    services.recluster_workflows()
+    services.recluster_workflows()
+    finished_last, requested_last = Clustering.objects.order_by("pk")
+    # A job queued from /cluster that finished after a later manual run: its memberships are current.
+    Clustering.objects.filter(pk=finished_last.pk).update(finished_at=timezone.now() + timedelta(minutes=1))
+    ClusterMembership.objects.update(clustering=finished_last)
+    newcomer = add_errors("wf_newcomer", [(8028, "T1_US_FNAL", 25)])
+    assert services.place_workflow(newcomer).clustering == finished_last
+    assert selectors.similar_workflows(newcomer) == ["wf_gamma"]
+
+
 def test_a_workflow_leaving_the_current_errors_loses_its_cluster():
     alpha, _, _ = toy_set()
     services.recluster_workflows()
