@@ -2,8 +2,8 @@
 
 Rules (config.yml `accounts`): a username is letters and digits only and unique
 regardless of case; an e-mail address must be at an allowed domain or be
-whitelisted. Account e-mails come from the webmaster, who is cc'd as in the
-original tool.
+whitelisted. Account e-mails come from the webmaster, who is cc'd on the
+verification e-mail only, as in the original tool.
 """
 
 import re
@@ -15,13 +15,27 @@ from django.core.exceptions import ValidationError
 
 _USERNAME = re.compile(r"[A-Za-z0-9]+")
 
-# E-mails whose link lets the reader set the account's password or sign in: the
-# webmaster address is often a shared list, so it is not cc'd on these.
-_SECRET_MAILS = {
-    "account/email/password_reset_key",
-    "account/email/password_reset_code",
-    "account/email/login_code",
+# The original tool cc'd the webmaster on the account-verification e-mail only, so they see
+# who signs up. An allow-list: e-mails allauth adds later (reset links, login codes, notices
+# to unknown addresses) are not copied to what is often a shared list.
+_WEBMASTER_CC_MAILS = {
+    "account/email/email_confirmation_signup",  # the link sent at sign-up
+    "account/email/email_confirmation",  # the same link, re-sent or for an added address
 }
+
+
+def validate_username(username: str) -> None:
+    """The username rule shared by sign-up and the admin: not empty, letters and digits only.
+
+    Raises ValidationError naming the rule. Uniqueness is checked by the callers (and the database).
+    """
+    if not username or not username.strip():
+        raise ValidationError("Choose a username: it may not be empty.")
+    if not _USERNAME.fullmatch(username):
+        raise ValidationError(
+            "A username may contain only letters (A-Z, a-z) and digits (0-9): "
+            "no spaces, dots, dashes or other symbols."
+        )
 
 
 def allowed_domains() -> list[str]:
@@ -47,13 +61,7 @@ class AccountAdapter(DefaultAccountAdapter):
     """Sign-up rules from config.yml (allowed e-mail domains, whitelisted addresses)."""
 
     def clean_username(self, username, shallow=False):
-        if not username or not username.strip():
-            raise ValidationError("Choose a username: it may not be empty.")
-        if not _USERNAME.fullmatch(username):
-            raise ValidationError(
-                "A username may contain only letters (A-Z, a-z) and digits (0-9): "
-                "no spaces, dots, dashes or other symbols."
-            )
+        validate_username(username)
         if not shallow and get_user_model().objects.filter(username__iexact=username).exists():
             raise ValidationError(
                 f"The username \u201c{username}\u201d is already taken "
@@ -82,7 +90,7 @@ class AccountAdapter(DefaultAccountAdapter):
     def render_mail(self, template_prefix, email, context, headers=None):
         message = super().render_mail(template_prefix, email, context, headers=headers)
         webmaster = settings.WWT["webmaster"]["email"]
-        recipients = [email] if isinstance(email, str) else list(email)
-        if template_prefix not in _SECRET_MAILS and webmaster.lower() not in (r.lower() for r in recipients):
+        recipients = {r.lower() for r in ([email] if isinstance(email, str) else email)}
+        if template_prefix in _WEBMASTER_CC_MAILS and webmaster.lower() not in recipients:
             message.cc = [*message.cc, webmaster]
         return message

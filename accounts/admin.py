@@ -1,10 +1,45 @@
 from allauth.account.models import EmailAddress
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import Exists, OuterRef
 
 from . import services
+from .adapter import validate_username
 from .models import User
+
+USERNAME_HELP = "Letters and digits only; unique regardless of upper and lower case."
+
+
+class UserAddForm(AdminUserCreationForm):
+    """The admin's add-user form, with the sign-up rule for usernames."""
+
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        help_texts = {"username": USERNAME_HELP}
+
+    def clean_username(self):
+        username = self.cleaned_data.get("username")
+        validate_username(username)
+        return super().clean_username()
+
+
+class UserEditForm(UserChangeForm):
+    """The admin's user form: a changed username must follow the sign-up rule.
+
+    An unchanged one is let through, so older names (e.g. from createsuperuser) do not block
+    editing the rest of the account.
+    """
+
+    class Meta(UserChangeForm.Meta):
+        model = User
+        help_texts = {"username": USERNAME_HELP}
+
+    def clean_username(self):
+        username = self.cleaned_data.get("username")
+        if "username" in self.changed_data:
+            validate_username(username)
+        return username
 
 
 def _verified_primary_email():
@@ -34,6 +69,8 @@ class EmailAddressInline(admin.TabularInline):
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    form = UserEditForm
+    add_form = UserAddForm
     list_display = (
         "username",
         "email",

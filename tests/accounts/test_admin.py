@@ -121,3 +121,99 @@ def test_an_admin_cannot_deactivate_themselves(admin_client, admin_user, verifie
     verified_operator.refresh_from_db()
     assert admin_user.is_active
     assert not verified_operator.is_active
+
+
+# -- usernames made or renamed in the admin follow the sign-up rule ----------------------------
+
+ADD_PAGE = "/admin/accounts/user/add/"
+USERNAME_RULE = "may contain only letters (A-Z, a-z) and digits (0-9)"
+
+
+NO_ADDRESSES = {  # the e-mail addresses inline, left empty
+    "emailaddress_set-TOTAL_FORMS": "0",
+    "emailaddress_set-INITIAL_FORMS": "0",
+    "emailaddress_set-MIN_NUM_FORMS": "0",
+    "emailaddress_set-MAX_NUM_FORMS": "1000",
+}
+
+
+def _add(admin_client, username):
+    password = "a-long-enough-passphrase"
+    return admin_client.post(
+        ADD_PAGE,
+        {"username": username, "usable_password": "true", "password1": password, "password2": password}
+        | NO_ADDRESSES,
+    )
+
+
+def _rename(admin_client, user, username):
+    """The user's change page, posted back as shown with only the username changed."""
+    return admin_client.post(
+        f"/admin/accounts/user/{user.pk}/change/",
+        {
+            "username": username,
+            "email": user.email,
+            "is_active": "on",
+            "date_joined_0": "2024-01-15",
+            "date_joined_1": "12:00:00",
+        }
+        | NO_ADDRESSES,
+    )
+
+
+def _username_errors(response) -> str:
+    """The errors shown about the username (the case-insensitive constraint is a form-wide one)."""
+    form = response.context["adminform"].form
+    return " ".join([*form.errors.get("username", []), *form.non_field_errors()])
+
+
+def test_the_admin_adds_a_user_with_a_letters_and_digits_name(admin_client):
+    response = _add(admin_client, "Dana2")
+    assert response.status_code == 302
+    assert User.objects.filter(username="Dana2").exists()
+
+
+@pytest.mark.parametrize("username", ["dana.s", "dana_s", "dana s", "d@na", "dana-s", "dané"])
+def test_the_admin_refuses_to_add_a_username_breaking_the_rule(admin_client, username):
+    response = _add(admin_client, username)
+    assert response.status_code == 200
+    assert USERNAME_RULE in _username_errors(response)
+    assert not User.objects.exclude(username="admin").exists()
+
+
+def test_the_admin_refuses_a_username_taken_in_another_case(admin_client, verified_operator):
+    response = _add(admin_client, "ALICE")
+    assert response.status_code == 200
+    assert "already exists" in _username_errors(response)
+    assert not User.objects.filter(username="ALICE").exists()
+
+
+def test_the_admin_refuses_a_rename_breaking_the_rule(admin_client):
+    bob = UserFactory(username="bob")
+    response = _rename(admin_client, bob, "bob.smith")
+    assert response.status_code == 200
+    assert USERNAME_RULE in _username_errors(response)
+    bob.refresh_from_db()
+    assert bob.username == "bob"
+
+
+def test_the_admin_refuses_a_rename_onto_another_case_of_a_taken_name(admin_client, verified_operator):
+    bob = UserFactory(username="bob")
+    response = _rename(admin_client, bob, "Alice")
+    assert response.status_code == 200
+    assert "already exists" in _username_errors(response)
+    bob.refresh_from_db()
+    assert bob.username == "bob"
+
+
+def test_the_admin_renames_within_the_rule(admin_client):
+    bob = UserFactory(username="bob")
+    assert _rename(admin_client, bob, "Bob2").status_code == 302
+    bob.refresh_from_db()
+    assert bob.username == "Bob2"
+
+
+def test_an_older_name_outside_the_rule_does_not_block_editing_the_rest(admin_client):
+    # e.g. made by createsuperuser before the rule: the admin can still deactivate or fix it.
+    legacy = UserFactory(username="web.master")
+    assert _rename(admin_client, legacy, "web.master").status_code == 302

@@ -108,7 +108,23 @@ def test_a_password_reset_email_is_from_the_webmaster_but_not_cc_d(verified_oper
     assert message.cc == []
 
 
-def test_the_file_backend_writes_the_link_where_the_page_says(client, settings, tmp_path):
+def test_a_mail_to_an_unknown_address_is_not_cc_d(mailoutbox, db):
+    # Someone asked a reset for an address with no account: only the owner of that address is told.
+    Client().post("/accounts/password/reset/", {"email": "nobody@cern.ch"})
+    (message,) = mailoutbox
+    assert message.to == ["nobody@cern.ch"]
+    assert message.cc == []
+
+
+def test_a_re_sent_verification_email_is_cc_d_too(unverified_client, mailoutbox):
+    unverified_client.post("/accounts/email/", {"action_send": "", "email": "charlie@cern.ch"})
+    (message,) = mailoutbox
+    assert "/accounts/confirm-email/" in message.body
+    assert message.cc == [WEBMASTER["email"]]
+
+
+def test_the_demo_page_says_which_folder_holds_the_link(client, settings, tmp_path):
+    settings.DEBUG = True
     settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     settings.EMAIL_FILE_PATH = tmp_path / "mail"
     response = sign_up(client)
@@ -116,6 +132,16 @@ def test_the_file_backend_writes_the_link_where_the_page_says(client, settings, 
     assert str(tmp_path / "mail") in page.content.decode()
     (mail_file,) = (tmp_path / "mail").iterdir()
     assert "http://testserver/accounts/confirm-email/" in mail_file.read_text()
+
+
+def test_a_production_server_keeps_its_mail_folder_to_itself(client, settings, tmp_path):
+    settings.DEBUG = False
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = tmp_path / "mail"
+    page = client.get(sign_up(client)["Location"])
+    assert page.status_code == 200
+    assert "writes e-mails to files" not in page.content.decode()
+    assert str(tmp_path) not in page.content.decode()
 
 
 def test_the_verification_page_gives_no_folder_when_mail_is_really_sent(client, mailoutbox, settings):

@@ -2,6 +2,7 @@
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from tests.accounts.steps import sign_up
@@ -92,6 +93,14 @@ def test_a_username_taken_in_another_case_is_refused(client, mailoutbox):
     ]
     assert User.objects.count() == 1
     assert mailoutbox == []
+
+
+def test_the_database_refuses_a_username_differing_only_in_case():
+    # Two sign-ups racing past the form's check, or createsuperuser: the database has the last word.
+    User.objects.create_user("Alice", "alice@cern.ch", "correct horse battery staple")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.create_user("alice", "other@cern.ch", "correct horse battery staple")
+    assert list(User.objects.values_list("username", flat=True)) == ["Alice"]
 
 
 def test_django_password_validators_apply(client):
