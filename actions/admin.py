@@ -1,6 +1,8 @@
+from django import forms
 from django.contrib import admin
 
 from .models import Action, ActionSubmission, Reason
+from .validation import ActionRejected, validate_action
 
 
 class ActedFilter(admin.SimpleListFilter):
@@ -20,8 +22,56 @@ class ActedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ActionAdminForm(forms.ModelForm):
+    """An edit goes through the validator the form and the API use: Parameters are taken in the
+    API shape (an AllSteps block, blanks for unchanged, cores) and stored as Unified is served
+    them; anything Unified cannot act on is a form error and nothing is saved."""
+
+    # Where a validator error is shown: its place starts with one of these.
+    FIELD_OF_PLACE = {
+        "action": "action",
+        "workflows": "workflow",
+        "parameters": "parameters",
+        "reasons": "reasons",
+    }
+
+    class Meta:
+        model = Action
+        fields = ["workflow", "action", "parameters", "reasons", "user", "reported_at", "acdcs", "submission"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # {} is a valid clone and [] deserves the validator's own message: it decides.
+        self.fields["parameters"].required = False
+        self.fields["reasons"].required = False
+
+    def clean(self):
+        cleaned = super().clean()
+        workflow, kind = cleaned.get("workflow"), cleaned.get("action")
+        if workflow is None or kind is None or "parameters" not in cleaned or "reasons" not in cleaned:
+            return cleaned  # the field errors already say what is wrong
+        try:
+            validated = validate_action(
+                workflows=[workflow.name],
+                action=kind,
+                parameters=cleaned["parameters"],
+                reasons=cleaned["reasons"],
+            )
+        except ActionRejected as exc:
+            for place, messages in exc.errors.items():
+                self.add_error(self.FIELD_OF_PLACE.get(place.split(".")[0]), messages)
+            return cleaned
+        cleaned["parameters"] = validated.parameters[workflow.name]
+        cleaned["reasons"] = validated.reasons
+        return cleaned
+
+
 @admin.register(Action)
 class ActionAdmin(admin.ModelAdmin):
+    """Edits are validated like a submission; actions are added by operators (the form or the
+    API), not here, since an action needs a submitter and a submission time."""
+
+    form = ActionAdminForm
     list_display = ["workflow", "action", "user", "submitted_at", "reported_at"]
     list_filter = ["action", ActedFilter, "user", "submitted_at"]
     list_select_related = ["workflow", "user"]
@@ -29,6 +79,9 @@ class ActionAdmin(admin.ModelAdmin):
     date_hierarchy = "submitted_at"
     raw_id_fields = ["workflow", "submission"]
     readonly_fields = ["submitted_at"]
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(ActionSubmission)

@@ -14,8 +14,9 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, ParseError
 from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -29,7 +30,7 @@ from .serializers import (
     ReportRequestSerializer,
     StoredActionSerializer,
 )
-from .validation import ActionRejected
+from .validation import ActionRejected, is_text
 
 _NAMES = {"type": "array", "items": {"type": "string"}}
 # {workflow: served action}: a map, which a serializer cannot describe, so the schema is written out.
@@ -60,12 +61,25 @@ class AlwaysJSON(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
+class NestingSafeJSONParser(JSONParser):
+    """DRF's JSON parser, answering a body nested too deeply for Python's decoder (which raises
+    RecursionError, not ValueError) with a 400 like any other bad JSON."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - nested too deeply") from None
+
+
 def key_is_valid(key) -> bool:
-    """Unified's passphrase, compared in constant time; no configured key accepts nothing."""
+    """Unified's passphrase, compared in constant time; no configured key accepts nothing,
+    and neither does a key that is not valid text."""
     expected = settings.WWT_ACTIONS_KEY
-    if not expected or not isinstance(key, str):
+    if not expected or not is_text(key):
         return False
-    return hmac.compare_digest(key.encode(), expected.encode())
+    # surrogatepass: a key read from the environment may carry surrogate escapes.
+    return hmac.compare_digest(key.encode(), expected.encode("utf-8", "surrogatepass"))
 
 
 def _plain(message: str, status: int) -> HttpResponse:
@@ -81,12 +95,18 @@ def _integer(request, name: str) -> int:
 
 
 def _json_body(request):
-    """The decoded JSON body, or raise ValueError (also for a body over the upload limit)."""
+    """The decoded JSON body, or raise ValueError (also for a body over the upload limit, one
+    that is not UTF-8, or one nested too deeply for the parser)."""
     try:
         raw = request.body
     except RequestDataTooBig as exc:
         raise ValueError("request body too large") from exc
-    return json.loads(raw.decode("utf-8")) if raw.strip() else None
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except RecursionError as exc:
+        raise ValueError("request body nested too deeply") from exc
 
 
 class UnifiedView(APIView):
@@ -114,7 +134,11 @@ class GetActionView(UnifiedView):
         description="A JSON object {workflow: action}. Errors are plain text, never a JSON object. "
         'A JSON body {"key": ...} is accepted and ignored unless actions.require_key_for_getaction is on.',
         parameters=[
-            OpenApiParameter("days", int, description="Submitted in the last N days; 0 = no age limit"),
+            OpenApiParameter(
+                "days",
+                int,
+                description=f"Submitted in the last N days (at most {selectors.MAX_DAYS}); 0 = no age limit",
+            ),
             OpenApiParameter("acted", int, description="0 pending (default), >= 1 reported, < 0 all"),
         ],
         responses={
@@ -128,8 +152,8 @@ class GetActionView(UnifiedView):
             days, acted = _integer(request, "days"), _integer(request, "acted")
         except ValueError as exc:
             return _plain(str(exc), 400)
-        if days < 0:
-            return _plain(f"days must be 0 or more, got {days}", 400)
+        if problem := selectors.days_problem(days):
+            return _plain(problem, 400)
         if settings.WWT["actions"]["require_key_for_getaction"]:
             try:
                 body = _json_body(request)
@@ -179,13 +203,15 @@ class ReportActionView(UnifiedView):
     def post(self, request):
         try:
             body = _json_body(request)
-        except (ValueError, UnicodeDecodeError):
+        except ValueError:  # UnicodeDecodeError included
             return Response(_report_reply(), status=400)
         if not isinstance(body, dict):
             return Response(_report_reply(), status=400)
         valid_key = key_is_valid(body.get("key"))
         workflows = body.get("workflows")
-        valid_format = isinstance(workflows, list) and all(isinstance(name, str) for name in workflows)
+        # A name that is not valid text (a lone surrogate) cannot be a workflow: the whole report
+        # is refused as malformed, like a name that is not a string, and nothing is marked.
+        valid_format = isinstance(workflows, list) and all(is_text(name) for name in workflows)
         if not (valid_key and valid_format):
             return Response(_report_reply(valid_key=valid_key, valid_format=valid_format))
         result = services.mark_reported(workflows)
@@ -206,6 +232,7 @@ class SubmitActionView(APIView):
     # Token first, so an anonymous client is told (401, WWW-Authenticate) how to authenticate.
     authentication_classes = [TokenAuthentication, SessionAuthentication]
     permission_classes = [IsVerifiedOperator]
+    parser_classes = [NestingSafeJSONParser, FormParser, MultiPartParser]  # DRF's defaults, JSON made safe
 
     @extend_schema(
         summary="Submit an action",

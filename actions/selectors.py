@@ -10,6 +10,15 @@ from django.utils import timezone
 from .models import Action, ActionKind, Reason
 
 PENDING_TOO_LONG = timedelta(days=1)
+# A century: a longer age limit is a typo (and past about 10**9 days timedelta overflows).
+MAX_DAYS = 36_500
+
+
+def days_problem(days: int) -> str | None:
+    """Why `days` cannot be an age limit (it must be 0, no limit, up to MAX_DAYS), or None."""
+    if not 0 <= days <= MAX_DAYS:
+        return f"days must be from 0 (no age limit) to {MAX_DAYS}, got {days}"
+    return None
 
 
 def _acted_filter(queryset: QuerySet, acted: int) -> QuerySet:
@@ -36,8 +45,8 @@ def served_actions_json(*, days: int = 0, acted: int = 0, now: datetime | None =
     number of actions: each action's member is stored pre-rendered (`Action.served`) and the
     database joins them.
 
-    `days` > 0 keeps actions submitted in the last `days` days (0: no age limit); `acted` 0 keeps
-    pending actions, >= 1 reported ones, < 0 all.
+    `days` > 0 keeps actions submitted in the last `days` days (0: no age limit; see
+    `days_problem`); `acted` 0 keeps pending actions, >= 1 reported ones, < 0 all.
     """
     queryset = _acted_filter(Action.objects.all(), acted)
     if days > 0:

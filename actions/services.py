@@ -104,9 +104,11 @@ def mark_reported(workflows: list[str], *, now: datetime | None = None) -> Repor
     """
     now = now or timezone.now()
     names = list(dict.fromkeys(workflows))
+    # The join finds actions by workflow name; of=("self",) locks the action rows only, so
+    # PostgreSQL does not also lock the workflows that ingestion keeps updating.
     rows = {
         name: (pk, submission_id, reported_at)
-        for pk, name, submission_id, reported_at in Action.objects.select_for_update()
+        for pk, name, submission_id, reported_at in Action.objects.select_for_update(of=("self",))
         .filter(workflow__name__in=names)
         .values_list("pk", "workflow__name", "submission_id", "reported_at")
     }

@@ -24,6 +24,8 @@ TOGGLES = ["enabled", "disabled"]
 SPECIAL_ACTIONS = {"by-pass": "force-complete (by-pass)", "on-hold": "on hold"}
 # Words Unified and the original form used for "leave as it is".
 UNCHANGED = {None, "", "same", "Same", "unchanged"}
+# Only ASCII digits: str.isdigit() also accepts "²" and "١٢", which int() refuses or misreads.
+ASCII_DIGITS = re.compile(r"[0-9]+")
 MAX_MEMORY_MB = 100_000
 MAX_CORES = 64
 MAX_SHORT_REASON = 100
@@ -74,6 +76,35 @@ def is_default_task(task: str) -> bool:
     return not any(word in task for word in SKIPPED_TASK_WORDS)
 
 
+def is_text(value) -> bool:
+    """A str that is valid Unicode: JSON's "\\ud800" escape decodes to a lone surrogate, which can
+    neither be encoded as UTF-8 (for a reply or the database) nor name anything."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _holds_invalid_text(value) -> bool:
+    """Whether any string in `value`, a decoded JSON value, dict keys included, is not valid text.
+    A loop rather than recursion: the value may be nested as deeply as the JSON decoder allows."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if not is_text(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+    return False
+
+
 class _Errors:
     def __init__(self):
         self.by_place: dict[str, list[str]] = {}
@@ -88,17 +119,25 @@ class _Errors:
 # -- single values ------------------------------------------------------------------------
 
 
+def _is_unchanged(value) -> bool:
+    # A list or dict is never "unchanged" (and cannot be looked up in a set).
+    return (value is None or isinstance(value, str)) and value in UNCHANGED
+
+
 def _whole_number(value, what: str, low: int, high: int, errors: _Errors, place: str):
-    if value in UNCHANGED:
+    if _is_unchanged(value):
         return None
     if isinstance(value, bool | float):
         errors.add(place, f"{what} must be a whole number, got {value!r}")
         return None
     if isinstance(value, str):
-        if not value.strip().isdigit():
+        digits = value.strip()
+        if not ASCII_DIGITS.fullmatch(digits):
             errors.add(place, f"{what} must be a whole number, got {value!r}")
             return None
-        value = int(value.strip())
+        # More digits than the bound has is out of range; int() would refuse thousands of them.
+        significant = digits.lstrip("0") or "0"
+        value = int(significant) if len(significant) <= len(str(high)) else high + 1
     if not isinstance(value, int):
         errors.add(place, f"{what} must be a whole number, got {value!r}")
         return None
@@ -109,9 +148,9 @@ def _whole_number(value, what: str, low: int, high: int, errors: _Errors, place:
 
 
 def _choice(value, what: str, choices: list[str], errors: _Errors, place: str):
-    if value in UNCHANGED:
+    if _is_unchanged(value):
         return None
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         errors.add(place, f"{what} must be one of {', '.join(choices)}, got {value!r}")
         return None
     return value
@@ -285,7 +324,7 @@ def _special_parameters(parameters, errors: _Errors) -> dict:
     which = parameters.get("action")
     if which == "force-complete":
         which = "by-pass"
-    if which not in SPECIAL_ACTIONS:
+    if not isinstance(which, str) or which not in SPECIAL_ACTIONS:
         choices = ", ".join(f"{key} ({label})" for key, label in SPECIAL_ACTIONS.items())
         errors.add("parameters.action", f"special: choose one of {choices}, got {which!r}")
     other = _text(parameters.get("other"), "special: other", errors, "parameters.other") or ""
@@ -375,6 +414,12 @@ def _requested_after(acdc: Workflow, original: Workflow) -> bool:
 def validate_action(*, workflows, action, parameters, reasons) -> ValidatedAction:
     """Check a submission in the API shape; return what to store and serve, or raise ActionRejected."""
     errors = _Errors()
+    given = {"workflows": workflows, "action": action, "parameters": parameters, "reasons": reasons}
+    for place, value in given.items():
+        if _holds_invalid_text(value):
+            errors.add(place, f"{place}: holds text that is not valid Unicode (a lone surrogate escape)")
+    if errors:
+        raise ActionRejected(errors.by_place)  # such text cannot even be shown back in a message
     if action not in enabled_actions():
         hint = " (recovery is off: Unified does not act on it)" if action == ActionKind.RECOVERY else ""
         errors.add("action", f"choose one of {', '.join(enabled_actions())}, got {action!r}{hint}")

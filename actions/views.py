@@ -62,10 +62,13 @@ def _filters_from(query) -> tuple[selectors.ActionFilters, list[str]]:
         action = ""
     try:
         days = int(query.get("days") or 0)
-        if days < 0:
-            raise ValueError
     except ValueError:
-        problems.append(f"days must be a whole number of days, got {query.get('days')!r}")
+        problems.append(
+            f"days must be a whole number of days from 0 to {selectors.MAX_DAYS}, got {query.get('days')!r}"
+        )
+        days = 0
+    if problem := selectors.days_problem(days):
+        problems.append(problem)
         days = 0
     return selectors.ActionFilters(
         status=status, action=action, user=query.get("user", ""), days=days

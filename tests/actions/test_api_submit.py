@@ -86,3 +86,53 @@ def test_anonymous_and_unverified_users_cannot_submit(
     token = Token.objects.create(user=unverified_user)
     assert _post(Client(), _body(workflows[:1]), HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 403
     assert Action.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"parameters": {"AllSteps": {"memory": [4000]}}}, "parameters.AllSteps.memory"),
+        ({"parameters": {"AllSteps": {"cores": {"n": 4}}}}, "parameters.AllSteps.multicore"),
+        ({"parameters": {"AllSteps": {"splitting": ["2x"]}}}, "parameters.AllSteps.splitting"),
+        ({"parameters": {"AllSteps": {"xrootd": {}}}}, "parameters.AllSteps.xrootd"),
+        ({"parameters": {"AllSteps": {"memory": "²"}}}, "parameters.AllSteps.memory"),
+        ({"parameters": {"AllSteps": {"cores": "1²"}}}, "parameters.AllSteps.multicore"),
+        ({"action": "clone", "parameters": {"memory": ["2000"]}}, "parameters.memory"),
+        ({"action": "clone", "parameters": {"memory": "²"}}, "parameters.memory"),
+        ({"action": "special", "parameters": {"action": ["by-pass"]}}, "parameters.action"),
+    ],
+)
+def test_lists_objects_and_odd_digits_are_field_errors_not_500(
+    operator_client, workflows, sources, changes, field
+):
+    response = _post(operator_client, _body(workflows[:1], **changes))
+    assert response.status_code == 400
+    assert field in response.json()
+    assert Action.objects.count() == 0 and Reason.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"parameters": {"AllSteps": {"memory": 4000}, "Task\ud800": {"memory": 1}}}, "parameters"),
+        ({"parameters": {"AllSteps": {"sites": ["T2_CH_CERN\udcff"]}}}, "parameters"),
+        ({"action": "clone", "parameters": {"comment": "retry \ud800"}}, "parameters"),
+        ({"action": "special", "parameters": {"action": "on-hold", "other": "\ud800"}}, "parameters"),
+    ],
+)
+def test_text_that_is_not_valid_unicode_is_a_field_error_not_500(
+    operator_client, workflows, sources, changes, field
+):
+    # json.dumps writes lone surrogates as \ud800 escapes, which the JSON decoder accepts.
+    response = _post(operator_client, _body(workflows[:1], **changes))
+    assert response.status_code == 400
+    assert "not valid Unicode" in response.json()[field][0]
+    assert Action.objects.count() == 0 and Reason.objects.count() == 0
+
+
+def test_a_deeply_nested_body_is_400(operator_client, workflows):
+    response = operator_client.post(
+        "/api/actions/", "[" * 100_000 + "]" * 100_000, content_type="application/json"
+    )
+    assert response.status_code == 400 and "nested too deeply" in response.json()["detail"]
+    assert Action.objects.count() == 0

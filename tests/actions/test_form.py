@@ -220,3 +220,23 @@ def test_the_workflow_page_carries_the_panel_and_its_form(operator_client, clien
     assert 'id="action-panel"' in html and 'id="action-form"' in html and "/static/js/actions.js" in html
     anonymous = client.get(f"/seeworkflow?workflow={workflows[0].name}").content.decode()
     assert 'id="action-panel"' in anonymous and 'id="action-form"' not in anonymous
+
+
+@pytest.mark.parametrize(
+    ("fields", "kept"),
+    [
+        ({"all-memory": "²"}, 'name="all-memory" value="²"'),
+        ({"t0-cores": "1²"}, 'name="t0-cores" value="1²"'),
+        ({"action": "clone", "clone-memory": "1²"}, 'name="clone-memory" value="1²"'),
+    ],
+)
+def test_digits_that_are_not_ascii_are_refused_with_the_input_kept(
+    operator_client, workflows, sources, fields, kept
+):
+    response = _submit(operator_client, workflows[0], **fields)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "must be a whole number" in page and kept in page
+    assert (
+        Action.objects.count() == 0 and ActionSubmission.objects.count() == 0 and Reason.objects.count() == 0
+    )

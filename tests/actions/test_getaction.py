@@ -179,3 +179,33 @@ def test_an_edit_in_admin_changes_what_is_served(unified, aged, admin_client):
 def test_options_is_not_answered_with_a_json_object(unified, aged):
     response = Client().options("/getaction")
     assert response.status_code == 405 and _not_a_json_object(response)
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ("[" * 100_000 + "]" * 100_000, 400),
+        ('{"key": ' + "[" * 100_000 + "]" * 100_000 + "}", 400),
+        (json.dumps({"key": "\ud800"}), 403),
+        (json.dumps({"key": ["\ud800"]}), 403),
+    ],
+)
+def test_a_required_key_refuses_odd_bodies_in_plain_text(
+    unified, aged, unified_key, actions_config, body, status
+):
+    actions_config(require_key_for_getaction=True)
+    response = Client().generic("GET", "/getaction", body, content_type="application/json")
+    assert response.status_code == status
+    assert response["Content-Type"].startswith("text/plain") and _not_a_json_object(response)
+
+
+@pytest.mark.parametrize("query", ["days=99999999999999999999", "days=36501", "days=" + "9" * 5000])
+def test_a_huge_days_gets_plain_text_400(unified, aged, query):
+    response = unified.getaction(query)
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/plain") and _not_a_json_object(response)
+    assert b"days" in response.content
+
+
+def test_the_largest_days_allowed_still_answers(unified, aged):
+    assert set(unified.getaction("days=36500").json()) == {aged["fresh"], aged["old"]}

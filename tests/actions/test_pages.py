@@ -109,3 +109,11 @@ def test_admin_changelists(client, listed, model, admin_user):
 
 def test_api_tokens_are_managed_in_admin(admin_client):
     assert admin_client.get("/admin/authtoken/tokenproxy/").status_code == 200
+
+
+@pytest.mark.parametrize("days", ["99999999999999999999", "36501", "9" * 5000])
+def test_a_huge_days_filter_is_explained(operator_client, listed, days):
+    response = operator_client.get(f"/actions/?status=all&days={days}")
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'class="error-box"' in page and "36500" in page

@@ -147,3 +147,70 @@ def test_reporting_1000_workflows_takes_a_fixed_number_of_queries(
     with django_assert_max_num_queries(6):
         result = mark_reported(names + [f"ghost{i}" for i in range(970)], now=timezone.now())
     assert len(result.success) == 30 and len(result.does_not_exist) == 970
+
+
+EMPTY_REPLY = {
+    "valid_key": False,
+    "valid_format": False,
+    "success": [],
+    "already_reported": [],
+    "does_not_exist": [],
+}
+
+
+def test_a_deeply_nested_body_gets_400_with_the_five_keys(unified, unified_key, pending):
+    for body in ("[" * 100_000 + "]" * 100_000, '{"key": ' + "[" * 100_000 + "]" * 100_000 + "}"):
+        response = unified.report_raw(body)
+        assert response.status_code == 400 and response.json() == EMPTY_REPLY
+    assert _unchanged() == 3
+
+
+def test_a_body_over_the_upload_limit_gets_400_with_the_five_keys(unified, unified_key, pending, settings):
+    body = json.dumps({"key": unified_key, "workflows": pending, "padding": "x" * 3_000_000})
+    assert len(body) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    response = unified.report_raw(body)
+    assert response.status_code == 400 and response.json() == EMPTY_REPLY
+    assert _unchanged() == 3
+
+
+def test_a_key_that_is_not_valid_text_is_a_wrong_key(unified, unified_key, pending):
+    # json.dumps writes the lone surrogate as the escape \ud800, which json.loads accepts.
+    response = unified.report_raw(json.dumps({"key": "\ud800", "workflows": pending}))
+    assert response.status_code == 200
+    reply = response.json()
+    assert set(reply) == FIVE_KEYS and reply["valid_key"] is False and reply["success"] == []
+    assert _unchanged() == 3
+
+
+def test_a_workflow_name_that_is_not_valid_text_is_a_format_error(unified, unified_key, pending):
+    response = unified.report_raw(json.dumps({"key": unified_key, "workflows": [pending[0], "wf_\udcff"]}))
+    assert response.status_code == 200
+    reply = response.json()
+    assert set(reply) == FIVE_KEYS
+    assert reply["valid_key"] is True and reply["valid_format"] is False and reply["success"] == []
+    assert _unchanged() == 3
+
+
+@pytest.mark.pg_too
+def test_reporting_locks_the_action_rows_and_not_the_workflows(unified_key, pending, monkeypatch):
+    """Whatever the database of the run, the locking query is also compiled for PostgreSQL
+    (SQLite has no row locks and leaves FOR UPDATE out)."""
+    from django.db import connection
+    from django.db.backends.postgresql.base import DatabaseWrapper
+    from django.db.models.sql.compiler import SQLCompiler
+
+    postgres = DatabaseWrapper({**connection.settings_dict, "ENGINE": "django.db.backends.postgresql"})
+    monkeypatch.setattr(postgres, "get_autocommit", lambda: False)  # as inside mark_reported's transaction
+    locking = []
+    execute_sql = SQLCompiler.execute_sql
+
+    def record(compiler, *args, **kwargs):
+        if compiler.query.select_for_update:
+            locking.append(compiler.query.get_compiler(connection=postgres).as_sql()[0])
+        return execute_sql(compiler, *args, **kwargs)
+
+    monkeypatch.setattr(SQLCompiler, "execute_sql", record)
+    assert mark_reported(pending[:1]).success == pending[:1]
+    assert len(locking) == 1
+    assert 'JOIN "workflows_workflow"' in locking[0]
+    assert locking[0].endswith('FOR UPDATE OF "actions_action"')

@@ -247,3 +247,82 @@ def test_acdcs_of_the_same_prep_id_requested_later_are_linked(workflows, sources
     )
     validated = _acdc([original], {"AllSteps": {}})
     assert validated.acdcs[original.name] == [later.name]
+
+
+@pytest.mark.parametrize("odd", [["4000"], {"MB": 4000}, [], {}])
+@pytest.mark.parametrize(
+    ("name", "place"),
+    [
+        ("memory", "parameters.AllSteps.memory"),
+        ("cores", "parameters.AllSteps.multicore"),
+        ("multicore", "parameters.AllSteps.multicore"),
+        ("splitting", "parameters.AllSteps.splitting"),
+        ("xrootd", "parameters.AllSteps.xrootd"),
+        ("secondary", "parameters.AllSteps.secondary"),
+        ("group", "parameters.AllSteps.group"),
+    ],
+)
+def test_a_list_or_object_as_a_value_is_a_field_error(workflows, sources, actions_config, odd, name, place):
+    actions_config(enabled=["acdc", "recovery", "clone", "special"])
+    errors = _rejected(workflows=[workflows[0].name], action="recovery", parameters={"AllSteps": {name: odd}})
+    assert place in errors
+
+
+@pytest.mark.parametrize(
+    ("action", "parameters", "place"),
+    [
+        ("clone", {"memory": ["2000"]}, "parameters.memory"),
+        ("clone", {"splitting": {"x": 2}}, "parameters.splitting"),
+        ("clone", {"comment": ["x"]}, "parameters.comment"),
+        ("special", {"action": ["by-pass"]}, "parameters.action"),
+        ("special", {"action": {"by-pass": 1}}, "parameters.action"),
+    ],
+)
+def test_a_list_or_object_in_flat_parameters_is_a_field_error(workflows, action, parameters, place):
+    assert place in _rejected(workflows=[workflows[0].name], action=action, parameters=parameters)
+
+
+@pytest.mark.parametrize(
+    "number", ["²", "1²", "\u0661\u0662", "\uff14\uff10\uff10\uff10", "1_000", "+4", "-4"]
+)
+def test_only_ascii_digits_make_a_whole_number(workflows, sources, number):
+    errors = _rejected(
+        workflows=[workflows[0].name],
+        action="acdc",
+        parameters={"AllSteps": {"memory": number, "cores": number}},
+    )
+    assert "whole number" in " ".join(errors["parameters.AllSteps.memory"])
+    assert "whole number" in " ".join(errors["parameters.AllSteps.multicore"])
+    errors = _rejected(workflows=[workflows[0].name], action="clone", parameters={"memory": number})
+    assert "whole number" in " ".join(errors["parameters.memory"])
+
+
+@pytest.mark.parametrize("number", ["9" * 5000, "000000000000000000000004000" + "0" * 30])
+def test_a_number_with_too_many_digits_is_out_of_range(workflows, number):
+    errors = _rejected(workflows=[workflows[0].name], action="clone", parameters={"memory": number})
+    assert "between 1 and" in " ".join(errors["parameters.memory"])
+
+
+def test_leading_zeros_and_spaces_around_digits_are_fine(workflows):
+    validated = validate_action(
+        workflows=[workflows[0].name], action="clone", parameters={"memory": " 04000 "}, reasons=REASONS
+    )
+    assert validated.parameters[workflows[0].name] == {"memory": 4000}
+
+
+@pytest.mark.parametrize(
+    ("given", "place"),
+    [
+        ({"workflows": ["wf_\ud800"]}, "workflows"),
+        ({"parameters": {"comment": "\udcff"}}, "parameters"),
+        ({"parameters": {"comment": [[{"x\ud800": 1}]]}}, "parameters"),
+        ({"reasons": [{"short": "s\ud800", "long": "long"}]}, "reasons"),
+    ],
+)
+def test_text_that_is_not_valid_unicode_is_refused_before_any_query(
+    workflows, django_assert_num_queries, given, place
+):
+    submission = {"workflows": [workflows[0].name], "action": "clone", "parameters": {}, "reasons": REASONS}
+    with django_assert_num_queries(0):
+        errors = _rejected(**{**submission, **given})
+    assert list(errors) == [place] and "not valid Unicode" in errors[place][0]
