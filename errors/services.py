@@ -3,33 +3,69 @@
 `ingest_current_errors(source)` replaces the current snapshot in one transaction;
 `update_history(...)` appends to the history without duplicates. Both raise
 `IngestError` (database unchanged) when the document cannot be read at all, and skip
-and report bad entries otherwise.
+and report bad entries otherwise. One ingestion runs at a time (a database lock
+shared by every process); a second one raises `IngestBusy` at once.
 """
 
 import json
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import requests
 from django.conf import settings
 from django.db import transaction
+from django.db.backends.base.operations import BaseDatabaseOperations
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from clustering import locks
 from workflows.bulk import bulk_insert, in_clause_chunk
-from workflows.services import ensure_steps
+from workflows.models import Step, Workflow
+from workflows.services import describe_workflow_name, ensure_steps
 from workflows.sources import SourceError, get_json
 
 from .models import ErrorCount, ErrorHistory, ErrorImport
 
 BAD_EXAMPLES_KEPT = 10
+LOCK_NAME = "error-ingestion"
 
 Cell = tuple[str, int, str, int]  # (step name, exit code, site, count)
-Progress = Callable[[int, int], None] | None  # (done, total)
+Progress = Callable[[str, int, int], None] | None  # (phase, done, total)
+
+# The phases a progress callback hears about, in order (a phase may be skipped).
+CHECKING = "checking entries"
+STEPS = "finding workflows and steps"
+READING_SNAPSHOT = "reading the current snapshot"
+COMPARING = "comparing with stored rows"
+WRITING = "writing rows"
+_REPORT_EVERY = 5000
 
 
 class IngestError(Exception):
-    """The error document could not be used at all; nothing was changed."""
+    """The error document could not be used at all; nothing was changed. Trying again
+    will not help (no source, not JSON, not the expected shape) unless it is an IngestBusy."""
+
+
+class IngestBusy(IngestError):
+    """Worth trying again later: the source did not answer (network, timeout, HTTP 5xx)
+    or another ingestion holds the lock. Nothing was changed."""
+
+
+def _range_of(model, name: str) -> tuple[int, int]:
+    # The 32-bit ranges of PostgreSQL's integer columns, applied on every database so a
+    # document loads the same on SQLite (whose integers overflow only past 2**63) too.
+    return BaseDatabaseOperations.integer_field_ranges[model._meta.get_field(name).get_internal_type()]
+
+
+EXIT_CODE_RANGE = _range_of(ErrorCount, "exit_code")
+MAX_COUNT = _range_of(ErrorCount, "count")[1]
+MAX_WORKFLOW_NAME = Workflow._meta.get_field("name").max_length
+MAX_STEP_NAME = Step._meta.get_field("name").max_length
+MAX_SITE_NAME = ErrorCount._meta.get_field("site").max_length
 
 
 @dataclass
@@ -62,13 +98,28 @@ def _is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
 
 
+def _source_failure(exc: SourceError) -> IngestError:
+    """The IngestError for a URL that failed: IngestBusy when asking again later may work."""
+    cause = exc.__cause__
+    network = (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
+    transient = isinstance(cause, network) and not isinstance(cause, requests.exceptions.SSLError)
+    # get_json reports a bad status only in its message ("... answered HTTP 503 (url)").
+    status = re.search(r"answered HTTP (\d{3})\b", str(exc)) if cause is None else None
+    if status and (status.group(1) == "429" or status.group(1).startswith("5")):
+        transient = True
+    return (IngestBusy if transient else IngestError)(str(exc))
+
+
 def read_error_document(source: str) -> dict:
-    """Load the all_errors JSON from a file path or an http(s) URL."""
+    """Load the all_errors JSON from a file path or an http(s) URL. Raises IngestBusy when
+    the URL did not answer (try again later), IngestError for anything else."""
     if _is_url(source):
         try:
             document = get_json(source, what="the error document")
         except SourceError as exc:
-            raise IngestError(str(exc)) from exc
+            raise _source_failure(exc) from exc
+        except RecursionError as exc:
+            raise IngestError(f"error document {source} is nested too deeply") from exc
     else:
         try:
             text = Path(source).read_text(encoding="utf-8")
@@ -83,6 +134,8 @@ def read_error_document(source: str) -> dict:
                 f"error document {source} is not valid JSON: {exc.msg} "
                 f"at line {exc.lineno} column {exc.colno}"
             ) from exc
+        except (ValueError, RecursionError) as exc:  # a 5,000-digit number; [[[[... 100,000 deep
+            raise IngestError(f"error document {source} is not usable JSON: {exc}") from exc
     if not isinstance(document, dict):
         raise IngestError(
             f"error document {source} must be a JSON object {{step: {{exit code: {{site: count}}}}}}, "
@@ -91,43 +144,113 @@ def read_error_document(source: str) -> dict:
     return document
 
 
-def parse_error_document(document: dict) -> tuple[list[Cell], list[str]]:
+def _shown(value, limit: int = 80) -> str:
+    """`value` as a bad-entry example shows it: repr of text, cut when long."""
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def _name_problem(name: str, max_length: int) -> str:
+    """Why `name` cannot be stored in a column of `max_length` characters ("" when it can)."""
+    if len(name) > max_length:
+        return f"longer than {max_length} characters"
+    if "\x00" in name:
+        return "holds a NUL character"  # PostgreSQL text cannot
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode"  # a lone surrogate such as "\ud800" in the JSON
+    return ""
+
+
+def _workflow_problem(workflow: str) -> str:
+    problem = _name_problem(workflow, MAX_WORKFLOW_NAME)
+    if problem:
+        return f"workflow name {problem}"
+    # What the name tells (prep ID, campaign) is stored in columns of its own.
+    for key, value in describe_workflow_name(workflow).items():
+        limit = Workflow._meta.get_field(key).max_length
+        if isinstance(value, str) and len(value) > limit:
+            return f"its {key.replace('_', ' ')} is longer than {limit} characters"
+    return ""
+
+
+def _step_problem(step, parts: list[str], workflows: dict[str, str]) -> str:
+    if len(parts) < 3 or parts[0] != "" or not parts[1] or not parts[2]:
+        return "not a path /<workflow>/<task>"
+    problem = _name_problem(step, MAX_STEP_NAME)
+    if problem:
+        return f"step name {problem}"
+    if parts[1] not in workflows:
+        workflows[parts[1]] = _workflow_problem(parts[1])
+    return workflows[parts[1]]
+
+
+def _count_problem(count) -> str:
+    if isinstance(count, bool) or not isinstance(count, int):
+        return f"count {_shown(count)} is not an integer"
+    if count < 0:
+        return f"negative count {_shown(count)}"
+    if count > MAX_COUNT:
+        return f"count {_shown(count)} is larger than {MAX_COUNT}"
+    return ""
+
+
+def parse_error_document(document: dict, *, progress: Progress = None) -> tuple[list[Cell], list[str]]:
     """Validate the entries of an all_errors document.
 
     Returns the non-zero cells and a description of each bad entry (skipped): a step
-    that is not `/<workflow>/<task>`, a non-numeric exit code, a count that is not a
-    non-negative integer, or a non-object where an object belongs.
+    that is not `/<workflow>/<task>`, a name too long for its column, a non-numeric or
+    out-of-range exit code, a count that is not an integer in 0..2**31-1, or a non-object
+    where an object belongs.
     """
     cells: list[Cell] = []
     bad: list[str] = []
-    for step, codes in document.items():
+    workflow_problems: dict[str, str] = {}
+    good_sites: set[str] = set()
+    low, high = EXIT_CODE_RANGE
+    total = len(document)
+    for done, (step, codes) in enumerate(document.items()):
+        if progress and done % _REPORT_EVERY == 0:
+            progress(CHECKING, done, total)
         parts = step.split("/") if isinstance(step, str) else []
-        if len(parts) < 3 or parts[0] != "" or not parts[1] or not parts[2]:
-            bad.append(f"step {step!r}: not a path /<workflow>/<task>")
+        problem = _step_problem(step, parts, workflow_problems)
+        if problem:
+            bad.append(f"step {_shown(step)}: {problem}")
             continue
         if not isinstance(codes, dict):
-            bad.append(f"step {step!r}: expected an object of exit codes, got {type(codes).__name__}")
+            bad.append(f"step {_shown(step)}: expected an object of exit codes, got {type(codes).__name__}")
             continue
         for code, sites in codes.items():
             try:
                 exit_code = int(code)
             except (TypeError, ValueError):
-                bad.append(f"step {step!r}: exit code {code!r} is not an integer")
+                bad.append(f"step {_shown(step)}: exit code {_shown(code)} is not an integer")
+                continue
+            if not low <= exit_code <= high:
+                bad.append(
+                    f"step {_shown(step)}: exit code {_shown(exit_code)} is out of range ({low}..{high})"
+                )
                 continue
             if not isinstance(sites, dict):
                 bad.append(
-                    f"step {step!r} code {code}: expected an object of sites, got {type(sites).__name__}"
+                    f"step {_shown(step)} code {exit_code}: expected an object of sites, "
+                    f"got {type(sites).__name__}"
                 )
                 continue
             for site, count in sites.items():
-                if not site or len(site) > 100:
-                    bad.append(f"step {step!r} code {code}: bad site name {site!r}")
-                elif isinstance(count, bool) or not isinstance(count, int):
-                    bad.append(f"step {step!r} code {code} site {site}: count {count!r} is not an integer")
-                elif count < 0:
-                    bad.append(f"step {step!r} code {code} site {site}: negative count {count}")
+                if site not in good_sites:
+                    if not site or _name_problem(site, MAX_SITE_NAME):
+                        bad.append(f"step {_shown(step)} code {exit_code}: bad site name {_shown(site)}")
+                        continue
+                    good_sites.add(site)
+                problem = _count_problem(count)
+                if problem:
+                    bad.append(f"step {_shown(step)} code {exit_code} site {site}: {problem}")
                 elif count:
                     cells.append((step, exit_code, site, count))
+    if progress:
+        progress(CHECKING, total, total)
     return cells, bad
 
 
@@ -140,6 +263,35 @@ def history_bucket(moment: datetime | None = None) -> datetime:
     return moment.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(minutes=start)
 
 
+def _lock_ttl() -> timedelta:
+    # Longer than Celery's hard time limit, so a live ingestion never loses the lock,
+    # yet one that crashed frees it within the hour.
+    return timedelta(seconds=getattr(settings, "CELERY_TASK_TIME_LIMIT", 35 * 60) + 300)
+
+
+@contextmanager
+def ingestion_lock() -> Iterator[None]:
+    """Hold the one lock every ingestion (current errors, history, demo) takes, so two never
+    write at once; raises IngestBusy when another process holds it."""
+    with locks.held_lock(LOCK_NAME, ttl=_lock_ttl()) as token:
+        if not token:
+            holder = locks.lock_holder(LOCK_NAME)
+            since = f" since {holder.acquired_at:%Y-%m-%d %H:%M:%S} UTC" if holder else ""
+            raise IngestBusy(f"another ingestion is running{since}; nothing was changed, try again later")
+        yield
+
+
+def _ensure_steps(cells: list[Cell], progress: Progress) -> dict[str, int]:
+    """{step name: id} for the steps of `cells`, creating the missing ones (and workflows)."""
+    names = {cell[0] for cell in cells}
+    if progress:
+        progress(STEPS, 0, len(names))
+    step_ids = ensure_steps(names)
+    if progress:
+        progress(STEPS, len(names), len(names))
+    return step_ids
+
+
 def _keyed_cells(cells: list[Cell], step_ids: dict[str, int]) -> dict[tuple[int, int, str], int]:
     # Later duplicates of the same key win, as a dict update would in the document.
     return {(step_ids[step], code, site): count for step, code, site, count in cells}
@@ -147,19 +299,24 @@ def _keyed_cells(cells: list[Cell], step_ids: dict[str, int]) -> dict[tuple[int,
 
 def _sync(
     model,
-    existing: Iterable[tuple[int, int, int, str, int]],
+    existing: QuerySet,
     wanted: dict[tuple[int, int, str], int],
     extra: dict,
     *,
     delete_missing: bool,
     progress: Progress,
 ) -> tuple[int, int, int]:
-    """Bring `model`'s rows to `wanted`: insert new keys, rewrite changed counts and,
-    when `delete_missing`, remove rows whose key is gone. Returns (created, updated, deleted)."""
+    """Bring `model`'s rows in the queryset `existing` to `wanted`: insert new keys, rewrite
+    changed counts and, when `delete_missing`, remove rows whose key is gone.
+    Returns (created, updated, deleted)."""
     stale_ids: list[int] = []
     unchanged: set[tuple[int, int, str]] = set()
     updated = deleted = 0
-    for pk, step_id, code, site, count in existing:
+    stored = existing.count() if progress else 0
+    rows = existing.values_list("pk", "step_id", "exit_code", "site", "count").iterator(chunk_size=10000)
+    for done, (pk, step_id, code, site, count) in enumerate(rows):
+        if progress and done % _REPORT_EVERY == 0:
+            progress(COMPARING, done, stored)
         key = (step_id, code, site)
         if key not in wanted:
             if delete_missing:
@@ -171,22 +328,32 @@ def _sync(
             # Delete + insert beats a 157k-row bulk_update (one CASE per row).
             stale_ids.append(pk)
             updated += 1
+    if progress and stored:
+        progress(COMPARING, stored, stored)
     columns = ("step_id", "exit_code", "site", "count", *extra)
     new_rows = [(*key, count, *extra.values()) for key, count in wanted.items() if key not in unchanged]
+    writes, written = len(stale_ids) + len(new_rows), 0
+    if progress and writes:
+        progress(WRITING, 0, writes)
     size = in_clause_chunk()
     for start in range(0, len(stale_ids), size):
-        model.objects.filter(pk__in=stale_ids[start : start + size]).delete()
-    total = len(new_rows)
-    batch_size = 20000
-    for start in range(0, total, batch_size):
-        bulk_insert(model, columns, new_rows[start : start + batch_size])
+        chunk = stale_ids[start : start + size]
+        model.objects.filter(pk__in=chunk).delete()
+        written += len(chunk)
         if progress:
-            progress(min(start + batch_size, total), total)
-    return total - updated, updated, deleted
+            progress(WRITING, written, writes)
+    batch_size = 20000
+    for start in range(0, len(new_rows), batch_size):
+        batch = new_rows[start : start + batch_size]
+        bulk_insert(model, columns, batch)
+        written += len(batch)
+        if progress:
+            progress(WRITING, written, writes)
+    return len(new_rows) - updated, updated, deleted
 
 
-def _prepare(source: str, kind: str) -> tuple[list[Cell], IngestReport]:
-    cells, bad = parse_error_document(read_error_document(source))
+def _prepare(source: str, kind: str, progress: Progress) -> tuple[list[Cell], IngestReport]:
+    cells, bad = parse_error_document(read_error_document(source), progress=progress)
     report = IngestReport(
         kind=kind, source=source, bad_entries=len(bad), bad_examples=bad[:BAD_EXAMPLES_KEPT]
     )
@@ -197,27 +364,27 @@ def _prepare(source: str, kind: str) -> tuple[list[Cell], IngestReport]:
 
 
 def _record(report: IngestReport, started_at: datetime) -> None:
-    ErrorImport.objects.create(started_at=started_at, finished_at=timezone.now(), **report.summary())
+    fields = report.summary()
+    fields["source"] = fields["source"][: ErrorImport._meta.get_field("source").max_length]
+    ErrorImport.objects.create(started_at=started_at, finished_at=timezone.now(), **fields)
 
 
 def ingest_current_errors(source: str | None = None, *, progress: Progress = None) -> IngestReport:
     """Replace the current snapshot with the document at `source` (default: config.yml's
-    `sources.all_errors`). Readers see the old or the new snapshot, never a mix."""
+    `sources.all_errors`). Readers see the old or the new snapshot, never a mix.
+    Raises IngestBusy (try again later) or IngestError; nothing is changed then."""
     source = source or settings.WWT["sources"]["all_errors"]
     if not source:
         raise IngestError("no error source given and sources.all_errors is not set in config.yml")
-    started_at = timezone.now()
-    cells, report = _prepare(source, ErrorImport.Kind.CURRENT)
-    with transaction.atomic():
-        step_ids = ensure_steps({cell[0] for cell in cells})
-        wanted = _keyed_cells(cells, step_ids)
-        existing = ErrorCount.objects.values_list("pk", "step_id", "exit_code", "site", "count").iterator(
-            chunk_size=10000
-        )
-        report.created, report.updated, report.deleted = _sync(
-            ErrorCount, existing, wanted, {}, delete_missing=True, progress=progress
-        )
-        _record(report, started_at)
+    with ingestion_lock():
+        started_at = timezone.now()
+        cells, report = _prepare(source, ErrorImport.Kind.CURRENT, progress)
+        with transaction.atomic():
+            wanted = _keyed_cells(cells, _ensure_steps(cells, progress))
+            report.created, report.updated, report.deleted = _sync(
+                ErrorCount, ErrorCount.objects.all(), wanted, {}, delete_missing=True, progress=progress
+            )
+            _record(report, started_at)
     return report
 
 
@@ -229,30 +396,28 @@ def update_history(
     With no sources, the current snapshot is appended; otherwise each document in
     turn. A (step, exit code, site, bucket) is stored once: a repeat with the same
     count changes nothing, a new count in the same bucket replaces the old one.
+    Raises IngestBusy or IngestError like ingest_current_errors.
     """
     bucket = history_bucket(at)
     reports = []
     if not sources:
-        reports.append(_append_snapshot_to_history(bucket, progress))
+        with ingestion_lock():
+            reports.append(_append_snapshot_to_history(bucket, progress))
     for source in sources or []:
-        started_at = timezone.now()
-        cells, report = _prepare(source, ErrorImport.Kind.HISTORY)
-        with transaction.atomic():
-            step_ids = ensure_steps({cell[0] for cell in cells})
-            report.created, report.updated, report.deleted = _sync_history_bucket(
-                _keyed_cells(cells, step_ids), bucket, progress
-            )
-            _record(report, started_at)
+        with ingestion_lock():
+            started_at = timezone.now()
+            cells, report = _prepare(source, ErrorImport.Kind.HISTORY, progress)
+            with transaction.atomic():
+                report.created, report.updated, report.deleted = _sync_history_bucket(
+                    _keyed_cells(cells, _ensure_steps(cells, progress)), bucket, progress
+                )
+                _record(report, started_at)
         reports.append(report)
     return reports
 
 
 def _sync_history_bucket(wanted: dict, bucket: datetime, progress: Progress) -> tuple[int, int, int]:
-    existing = (
-        ErrorHistory.objects.filter(bucket=bucket)
-        .values_list("pk", "step_id", "exit_code", "site", "count")
-        .iterator(chunk_size=10000)
-    )
+    existing = ErrorHistory.objects.filter(bucket=bucket)
     return _sync(ErrorHistory, existing, wanted, {"bucket": bucket}, delete_missing=False, progress=progress)
 
 
@@ -260,11 +425,16 @@ def _append_snapshot_to_history(bucket: datetime, progress: Progress) -> IngestR
     started_at = timezone.now()
     report = IngestReport(kind=ErrorImport.Kind.HISTORY, source="current snapshot")
     with transaction.atomic():
+        total = ErrorCount.objects.count() if progress else 0
         rows = ErrorCount.objects.values_list("step_id", "exit_code", "site", "count", "step__workflow_id")
         wanted, workflows = {}, set()
-        for step_id, code, site, count, workflow_id in rows.iterator(chunk_size=10000):
+        for done, (step_id, code, site, count, workflow_id) in enumerate(rows.iterator(chunk_size=10000)):
+            if progress and done % _REPORT_EVERY == 0:
+                progress(READING_SNAPSHOT, done, total)
             wanted[(step_id, code, site)] = count
             workflows.add(workflow_id)
+        if progress and total:
+            progress(READING_SNAPSHOT, total, total)
         report.cells = len(wanted)
         report.steps = len({key[0] for key in wanted})
         report.workflows = len(workflows)
@@ -288,7 +458,7 @@ def load_demo_data(*, n_workflows: int = 300, seed: int = 1, days: int = 7, dire
     report = ingest_current_errors(str(path))
     rng = random.Random(seed)
     cells, _ = parse_error_document(document)
-    with transaction.atomic():
+    with ingestion_lock(), transaction.atomic():
         step_ids = ensure_steps({cell[0] for cell in cells})
         current = _keyed_cells(cells, step_ids)
         for day in range(days, 0, -1):

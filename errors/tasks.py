@@ -1,20 +1,32 @@
-"""Celery tasks: thin wrappers over errors.services, safe to run twice."""
+"""Celery tasks: thin wrappers over errors.services, safe to run twice.
+
+Only IngestBusy is retried (the source did not answer, or another ingestion holds the
+lock); any other IngestError (no source configured, not JSON) fails at once with its message.
+"""
 
 from celery import shared_task
 
 from . import services
 
+RETRY = {
+    "autoretry_for": (services.IngestBusy,),
+    "retry_backoff": 60,  # 60 s, 120 s, 240 s: longer than an ingestion holds the lock
+    "retry_jitter": False,
+    "max_retries": 3,
+}
 
-@shared_task(acks_late=True, autoretry_for=(services.IngestError,), retry_backoff=60, max_retries=3)
+
+@shared_task(acks_late=True, **RETRY)
 def refresh_errors(source: str | None = None) -> dict:
-    """Replace the current errors, retire the cached answers of the outside sources and
+    """Retire the cached answers of the outside sources, replace the current errors and
     build the heavy pages for the new snapshot."""
-    summary = services.ingest_current_errors(source).summary()
+    # First, so the source caches are renewed even when the error source is down.
     services.refresh_source_caches()
+    summary = services.ingest_current_errors(source).summary()
     services.warm_page_caches()
     return summary
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, **RETRY)
 def update_history(sources: list[str] | None = None) -> list[dict]:
     return [report.summary() for report in services.update_history(sources)]

@@ -38,3 +38,27 @@ def test_demo_command_loads_once(settings, tmp_path):
     again = StringIO()
     call_command("load_demo_data", stdout=again)
     assert "already present" in again.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_demo_config_reads_every_file_the_demo_command_writes(
+    settings, tmp_path, monkeypatch, empty_cache
+):
+    from pathlib import Path
+
+    from workflows import selectors as workflow_selectors
+    from wwt_project.config import load_config
+
+    config = load_config(Path(settings.BASE_DIR) / "config.demo.yml")
+    # `make run` starts everything in the project directory, where VAR_DIR is ./var.
+    monkeypatch.chdir(tmp_path)
+    settings.VAR_DIR = tmp_path / "var"
+    settings.WWT = config
+    call_command("load_demo_data", "--workflows", "5", "--days", "1", stdout=StringIO())
+
+    written = {f"var/demo/{path.name}" for path in (tmp_path / "var" / "demo").iterdir()}
+    assert written == {"var/demo/all_errors.json", "var/demo/site_status.json"}
+    assert written <= set(config["sources"].values())
+    statuses = workflow_selectors.site_status_answer()
+    assert statuses.ok and set(statuses.value) == set(demo.SITES)
+    assert set(statuses.value.values()) <= {"enabled", "drain", "disabled"}

@@ -116,3 +116,15 @@ def test_update_history_command_rejects_a_bad_time(tmp_path):
 def test_bucket_size_comes_from_config(settings):
     settings.WWT = {**settings.WWT, "history": {"bucket_minutes": 15}}
     assert services.history_bucket(AT) == datetime(2026, 11, 20, 10, 15, tzinfo=UTC)
+
+
+def test_update_history_command_shows_progress_on_one_line_per_phase(tmp_path):
+    services.ingest_current_errors(write(tmp_path, DOC))
+    out, err = StringIO(), StringIO()
+
+    call_command("update_history", stdout=out, stderr=err)
+
+    lines = [line.split("\r")[-1] for line in err.getvalue().split("\n") if line.strip()]
+    assert [line.split(":")[0] for line in lines] == ["reading the current snapshot", "writing rows"]
+    assert all("100%" in line and "3/3" in line for line in lines)
+    assert "history: 3 cells in 1 steps of 1 workflows (3 new" in out.getvalue()

@@ -231,3 +231,146 @@ def test_no_source_at_all_is_a_clear_error(settings):
     settings.WWT = {**settings.WWT, "sources": {**settings.WWT["sources"], "all_errors": None}}
     with pytest.raises(services.IngestError, match="sources.all_errors is not set"):
         services.ingest_current_errors()
+
+
+def test_exit_codes_and_counts_too_big_for_the_columns_are_skipped_and_reported(tmp_path):
+    step = f"/{OTHER}/TOP-Run3Summer22EEGS-00042_0"
+    document = {
+        step: {
+            str(10**20): {"T2_US_MIT": 1},  # past 64 bits: OverflowError on SQLite
+            str(2**31): {"T2_US_MIT": 1},  # past PostgreSQL's integer column: DataError
+            "8001": {"T2_US_MIT": 7, "T2_US_UCSD": 10**20, "T1_US_FNAL": 2**31, "T2_CH_CERN": 2**31 - 1},
+            str(-(2**31)): {"T2_US_MIT": 1},
+        },
+    }
+
+    report = services.ingest_current_errors(write(tmp_path, document))
+
+    assert snapshot() == [
+        (step, -(2**31), "T2_US_MIT", 1),
+        (step, 8001, "T2_CH_CERN", 2**31 - 1),
+        (step, 8001, "T2_US_MIT", 7),
+    ]
+    assert report.bad_entries == 4
+    examples = " | ".join(report.bad_examples)
+    assert f"exit code {10**20} is out of range (-2147483648..2147483647)" in examples
+    assert f"exit code {2**31} is out of range" in examples
+    assert f"count {10**20} is larger than 2147483647" in examples
+    assert f"count {2**31} is larger than 2147483647" in examples
+    assert ErrorImport.objects.get().bad_entries == 4
+
+
+def test_names_too_long_or_not_storable_are_skipped_and_reported(tmp_path):
+    step = f"/{OTHER}/TOP-Run3Summer22EEGS-00042_0"
+    long_workflow = "w" * 401
+    long_prep_id_workflow = f"pdmvserv_task_HIG-{'x' * 300}-00001__v1"  # prep ID > 200 characters
+    document = {
+        step: {"8001": {"T2_US_MIT": 7, "T2_" + "x" * 200: 1, "T2_\x00NUL": 1}},
+        f"/{long_workflow}/Task": {"8001": {"T2_US_MIT": 1}},
+        f"/{long_prep_id_workflow}/Task": {"8001": {"T2_US_MIT": 1}},
+        f"/{ORIGINAL}/" + "t" * 1000: {"8001": {"T2_US_MIT": 1}},
+        f"/{ORIGINAL}/\ud800": {"8001": {"T2_US_MIT": 1}},  # a lone surrogate: not storable text
+    }
+
+    report = services.ingest_current_errors(write(tmp_path, document))
+
+    assert snapshot() == [(step, 8001, "T2_US_MIT", 7)]
+    assert report.bad_entries == 6
+    examples = " | ".join(report.bad_examples)
+    assert "workflow name longer than 400 characters" in examples
+    assert "its prep id is longer than 200 characters" in examples
+    assert "step name longer than 1000 characters" in examples
+    assert "step name is not valid Unicode" in examples
+    assert examples.count("bad site name") == 2
+    assert max(len(example) for example in report.bad_examples) < 300  # long names are cut
+    assert Workflow.objects.count() == 1
+    assert ErrorImport.objects.get().bad_entries == 6
+
+
+def test_a_number_too_long_to_read_is_a_clear_error(tmp_path):
+    with pytest.raises(services.IngestError, match="is not usable JSON"):
+        services.ingest_current_errors(write(tmp_path, '{"/w/t": {"1": {"T2_US_MIT": ' + "9" * 5000 + "}}}"))
+    assert not ErrorImport.objects.exists()
+
+
+def test_a_failure_while_writing_leaves_the_previous_snapshot_and_import_log(tmp_path):
+    services.ingest_current_errors(write(tmp_path, SMALL))
+    before, imports = snapshot(), list(ErrorImport.objects.values_list("pk", "finished_at"))
+    seen_midway = []
+
+    def progress(phase, done, total):
+        if phase == services.WRITING and done == total:  # every row written, nothing committed
+            seen_midway.append(snapshot())
+            raise RuntimeError("worker killed midway")
+
+    newer = {f"/{OTHER}/TOP-Run3Summer22EEGS-00042_0": {"8001": {"T2_US_MIT": 99}, "134": {"T2_US_MIT": 1}}}
+    with pytest.raises(RuntimeError):
+        services.ingest_current_errors(write(tmp_path, newer, "newer.json"), progress=progress)
+
+    assert len(seen_midway[0]) == 2 and seen_midway[0] != before  # it died with the new rows in
+    assert snapshot() == before
+    assert list(ErrorImport.objects.values_list("pk", "finished_at")) == imports
+    assert services.ingest_current_errors(write(tmp_path, newer, "newer.json")).cells == 2  # lock freed
+
+
+def _final_bars(stderr: str) -> dict[str, str]:
+    """{phase: the bar's last state}; a bar redraws itself with \\r, one line per phase."""
+    lines = [line.split("\r")[-1] for line in stderr.split("\n") if line.strip()]
+    bars = {line.split(":")[0]: line for line in lines}
+    assert len(bars) == len(lines), f"a bar spread over several lines:\n{stderr}"
+    return bars
+
+
+def test_ingest_errors_command_shows_progress_per_phase_up_to_its_total(tmp_path):
+    path = write(tmp_path, SMALL)
+    out, err = StringIO(), StringIO()
+
+    call_command("ingest_errors", path, stdout=out, stderr=err)
+
+    bars = _final_bars(err.getvalue())
+    assert "100%" in bars["checking entries"] and "4/4" in bars["checking entries"]
+    assert "100%" in bars["writing rows"] and "6/6" in bars["writing rows"]
+    assert "\x1b[" not in err.getvalue()  # tqdm's own output, not Django's styled lines
+    assert "6 cells in 4 steps of 3 workflows (6 new, 0 changed, 0 removed)" in out.getvalue()
+
+    again_out, again_err = StringIO(), StringIO()
+    call_command("ingest_errors", path, stdout=again_out, stderr=again_err)
+
+    bars = _final_bars(again_err.getvalue())
+    assert "6/6" in bars["comparing with stored rows"]  # a repeat load writes nothing but shows progress
+    assert "writing rows" not in bars
+    assert "(0 new, 0 changed, 0 removed)" in again_out.getvalue()
+
+
+def test_a_second_ingestion_while_one_runs_fails_clearly_and_changes_nothing(tmp_path):
+    from datetime import timedelta
+
+    from clustering import locks
+
+    services.ingest_current_errors(write(tmp_path, SMALL))
+    before, imports = snapshot(), ErrorImport.objects.count()
+    newer = write(tmp_path, {f"/{OTHER}/TOP-Run3Summer22EEGS-00042_0": {"8001": {"T2_US_MIT": 99}}}, "n.json")
+    token = locks.acquire_lock(services.LOCK_NAME, ttl=timedelta(minutes=5))  # the other ingestion
+
+    with pytest.raises(services.IngestBusy, match=r"another ingestion is running since \d{4}-"):
+        services.ingest_current_errors(newer)
+    with pytest.raises(services.IngestBusy, match="another ingestion is running"):
+        services.update_history()
+    with pytest.raises(services.IngestBusy, match="another ingestion is running"):
+        services.update_history([newer])
+    with pytest.raises(CommandError, match="another ingestion is running"):
+        call_command("ingest_errors", newer, "--no-progress", stderr=StringIO())
+
+    assert snapshot() == before and not ErrorHistory.objects.exists()
+    assert ErrorImport.objects.count() == imports
+    locks.release_lock(services.LOCK_NAME, token)
+    assert services.ingest_current_errors(newer).cells == 1
+
+
+def test_a_failed_ingestion_frees_the_lock(tmp_path):
+    from clustering import locks
+
+    with pytest.raises(services.IngestError):
+        services.ingest_current_errors(write(tmp_path, "{", "bad.json"))
+    assert locks.lock_holder(services.LOCK_NAME) is None
+    assert services.ingest_current_errors(write(tmp_path, SMALL)).cells == 6

@@ -66,10 +66,11 @@ def test_a_reader_during_a_failing_ingestion_sees_the_previous_snapshot(transact
     before = snapshot()
     seen_midway = []
 
-    def progress(done, total):
+    def progress(phase, done, total):
         # The new rows are written inside the open transaction; look from outside, then fail.
-        seen_midway.extend(read_in_another_connection())
-        raise RuntimeError("worker killed midway")
+        if phase == services.WRITING and done:
+            seen_midway.extend(read_in_another_connection())
+            raise RuntimeError("worker killed midway")
 
     with pytest.raises(RuntimeError):
         services.ingest_current_errors(write(tmp_path, NEW, "new.json"), progress=progress)
@@ -84,10 +85,11 @@ def test_a_reader_sees_the_new_snapshot_only_after_commit(transactional_db, tmp_
     before = snapshot()
     seen_midway = []
 
-    services.ingest_current_errors(
-        write(tmp_path, NEW, "new.json"),
-        progress=lambda done, total: seen_midway.extend(read_in_another_connection()),
-    )
+    def progress(phase, done, total):
+        if phase == services.WRITING and done == total:
+            seen_midway.extend(read_in_another_connection())
+
+    services.ingest_current_errors(write(tmp_path, NEW, "new.json"), progress=progress)
 
     assert seen_midway == [before]
     assert read_in_another_connection() == [[(134, "T2_CH_CERN", 40)]]

@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
 from errors import services
+
+from ._progress import PhaseBars
 
 
 class Command(BaseCommand):
@@ -14,12 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args, source=None, no_progress=False, **options):
-        with tqdm(desc="storing cells", unit="cell", disable=no_progress, file=self.stderr) as bar:
-
-            def progress(done, total):
-                bar.total = total
-                bar.update(done - bar.n)
-
+        with PhaseBars(self.stderr, disable=no_progress) as progress:
             try:
                 report = services.ingest_current_errors(source, progress=progress)
             except services.IngestError as exc:

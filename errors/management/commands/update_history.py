@@ -2,9 +2,10 @@ from datetime import UTC, datetime
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
-from tqdm import tqdm
 
 from errors import services
+
+from ._progress import PhaseBars
 
 
 class Command(BaseCommand):
@@ -26,12 +27,7 @@ class Command(BaseCommand):
                 ) from exc
             if timezone.is_naive(moment):
                 moment = moment.replace(tzinfo=UTC)
-        with tqdm(desc="storing history", unit="cell", disable=no_progress, file=self.stderr) as bar:
-
-            def progress(done, total):
-                bar.total = total
-                bar.update(done - bar.n)
-
+        with PhaseBars(self.stderr, disable=no_progress) as progress:
             try:
                 reports = services.update_history(list(sources), at=moment, progress=progress)
             except services.IngestError as exc:

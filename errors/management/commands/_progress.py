@@ -1,0 +1,37 @@
+"""Progress bars for the ingestion commands: one tqdm bar per phase of the service."""
+
+import sys
+
+from tqdm import tqdm
+
+
+class PhaseBars:
+    """A `progress(phase, done, total)` callback for errors.services that shows one bar per
+    phase on the command's real error stream. Django's OutputWrapper (`self.stderr`)
+    styles every write and ends it with a newline, so tqdm's in-place updates would
+    each become a new line; the stream under it does not."""
+
+    def __init__(self, stderr, *, disable: bool = False):
+        self.stream = getattr(stderr, "_out", None) or sys.stderr
+        self.disable = disable
+        self.bar: tqdm | None = None
+        self.phase = ""
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if self.bar is None or self.phase != phase:
+            self.close()
+            self.phase = phase
+            self.bar = tqdm(desc=phase, total=total, unit="", file=self.stream, disable=self.disable)
+        self.bar.total = total
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
