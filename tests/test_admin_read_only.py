@@ -31,10 +31,10 @@ def test_ingested_data_opens_read_only_in_admin(admin_client, model):
     assert list(model.objects.values()) == before
 
 
-@pytest.mark.parametrize("model", [Workflow, Step])
+@pytest.mark.parametrize("model", [Workflow, Step, ErrorCount])
 def test_workflows_and_steps_cannot_be_deleted_in_admin(admin_client, model):
     cell = ErrorCountFactory()
-    obj = cell.step.workflow if model is Workflow else cell.step
+    obj = {Workflow: cell.step.workflow, Step: cell.step, ErrorCount: cell}[model]
     url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_delete", args=[obj.pk])
     assert admin_client.post(url, {"post": "yes"}).status_code == 403
     assert ErrorCount.objects.filter(pk=cell.pk).exists()  # a delete would cascade to the errors

@@ -108,3 +108,18 @@ def test_the_actions_key_from_the_environment_wins(tmp_path):
     ).stdout.strip()  # fmt: skip
     assert run(WWT_ACTIONS_KEY="") == "from-config"
     assert run(WWT_ACTIONS_KEY="from-env") == "from-env"
+
+
+def test_production_sends_mail_by_smtp_unless_told_otherwise(tmp_path):
+    code = "from django.conf import settings; print(settings.EMAIL_BACKEND)"
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_EMAIL_BACKEND"}
+    base = {"DJANGO_SETTINGS_MODULE": "wwt_project.settings", "WWT_VAR_DIR": str(tmp_path)}
+    run = lambda **env: subprocess.run(  # noqa: E731
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=ROOT, env={**inherited, **base, **env}, capture_output=True, text=True, timeout=60,
+    ).stdout.strip()  # fmt: skip
+    production = {"DJANGO_DEBUG": "false", "DJANGO_SECRET_KEY": "s" * 60}
+    assert run(**production) == "django.core.mail.backends.smtp.EmailBackend"
+    assert run(DJANGO_DEBUG="true") == "django.core.mail.backends.filebased.EmailBackend"
+    console = "django.core.mail.backends.console.EmailBackend"
+    assert run(**production, DJANGO_EMAIL_BACKEND=console) == console

@@ -107,6 +107,27 @@ def test_a_workflow_leaving_the_current_errors_loses_its_cluster():
     assert ClusterMembership.objects.count() == 2
 
 
+def test_a_job_left_running_by_a_crash_is_marked_interrupted_with_its_finish_time():
+    toy_set()
+    crashed = Clustering.objects.create(state=Clustering.State.RUNNING, started_at=timezone.now())
+    services.recluster_workflows()
+    crashed.refresh_from_db()
+    assert crashed.state == Clustering.State.FAILED
+    assert crashed.message == "interrupted before it finished"
+    assert crashed.finished_at is not None and crashed.seconds is not None
+
+
+def test_a_job_given_up_as_never_started_stays_failed_when_a_worker_gets_it_late():
+    toy_set()
+    job = Clustering.objects.create()
+    Clustering.objects.filter(pk=job.pk).update(requested_at=timezone.now() - timedelta(minutes=30))
+    assert services.active_job() is None
+    assert services.recluster_workflows(job.pk).state == Clustering.State.FAILED
+    job.refresh_from_db()
+    assert job.message == services.NEVER_STARTED and job.started_at is None
+    assert not ClusterMembership.objects.exists()
+
+
 def test_reclustering_is_refused_while_another_holds_the_lock():
     toy_set()
     token = locks.acquire_lock(services.LOCK_NAME, ttl=timedelta(minutes=5))
@@ -163,6 +184,15 @@ def test_recluster_command_prints_a_summary():
     call_command("recluster", "--no-progress", stdout=out)
     assert "3 current workflows" in out.getvalue()
     assert Clustering.objects.get().state == Clustering.State.DONE
+
+
+def test_recluster_command_draws_its_progress_on_one_line():
+    toy_set()
+    err = StringIO()
+    call_command("recluster", stdout=StringIO(), stderr=err)
+    bar = err.getvalue()
+    assert "5/5" in bar and "storing clusters" in bar
+    assert "\n" not in bar.rstrip("\n")
 
 
 def test_recluster_command_fails_clearly_without_errors():

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from clustering import services
+from wwt_project.progress import terminal_stream
 
 STAGES = ["loading errors", "building vectors", "fitting KMeans", "projecting", "storing clusters"]
 
@@ -13,7 +14,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args, no_progress=False, **options):
-        with tqdm(total=len(STAGES), desc="reclustering", disable=no_progress, file=self.stderr) as bar:
+        with tqdm(
+            total=len(STAGES), desc="reclustering", disable=no_progress, file=terminal_stream(self.stderr)
+        ) as bar:
 
             def progress(stage):
                 bar.set_postfix_str(stage)

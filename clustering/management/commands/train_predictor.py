@@ -1,16 +1,28 @@
 from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
 
 from clustering import prediction, services
+from wwt_project.progress import terminal_stream
 
 
 class Command(BaseCommand):
     help = "Train the action classifier on the submitted actions and the errors they answered."
 
-    def handle(self, *args, **options):
-        try:
-            predictor = prediction.train_predictor()
-        except services.ClusteringError as exc:
-            raise CommandError(str(exc)) from exc
+    def add_arguments(self, parser):
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    def handle(self, *args, no_progress=False, **options):
+        stream = terminal_stream(self.stderr)
+        with tqdm(total=len(prediction.TARGETS), desc="training", disable=no_progress, file=stream) as bar:
+
+            def progress(target):
+                bar.set_postfix_str(target)
+                bar.update(1)
+
+            try:
+                predictor = prediction.train_predictor(progress=progress)
+            except services.ClusteringError as exc:
+                raise CommandError(str(exc)) from exc
         self.stdout.write(self.style.SUCCESS(f"trained on {predictor.samples} submitted actions"))
         for target, score in predictor.scores.items():
             tried = ", ".join(f"{name} {value:.3f}" for name, value in score["cv_accuracy"].items())

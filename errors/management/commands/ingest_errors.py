@@ -1,8 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from errors import services
-
-from ._progress import PhaseBars
+from wwt_project.progress import PhaseBars
 
 
 class Command(BaseCommand):

@@ -4,8 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from errors import services
-
-from ._progress import PhaseBars
+from wwt_project.progress import PhaseBars
 
 
 class Command(BaseCommand):

@@ -1,18 +1,23 @@
-"""Progress bars for the ingestion commands: one tqdm bar per phase of the service."""
+"""Progress bars for the management commands, drawn on the terminal under Django's stderr."""
 
 import sys
 
 from tqdm import tqdm
 
 
+def terminal_stream(stderr):
+    """The stream under a command's `self.stderr`. Django's OutputWrapper styles every
+    write and ends it with a newline, so tqdm's in-place updates would each become a
+    new line; the stream under it does not."""
+    return getattr(stderr, "_out", None) or sys.stderr
+
+
 class PhaseBars:
     """A `progress(phase, done, total)` callback for errors.services that shows one bar per
-    phase on the command's real error stream. Django's OutputWrapper (`self.stderr`)
-    styles every write and ends it with a newline, so tqdm's in-place updates would
-    each become a new line; the stream under it does not."""
+    phase on the command's terminal stream."""
 
     def __init__(self, stderr, *, disable: bool = False):
-        self.stream = getattr(stderr, "_out", None) or sys.stderr
+        self.stream = terminal_stream(stderr)
         self.disable = disable
         self.bar: tqdm | None = None
         self.phase = ""
