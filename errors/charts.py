@@ -28,8 +28,9 @@ def esc(text) -> str:
 
 
 def link(path: str, **params) -> str:
-    """An escaped href for `path?params` (values are URL-encoded, then HTML-escaped)."""
-    return esc(f"{path}?{urlencode(params)}")
+    """An escaped href for `path?params` (values are URL-encoded, then HTML-escaped; "/"
+    is left as is, as Django's |urlencode does: step paths stay short and readable)."""
+    return esc(f"{path}?{urlencode(params, safe='/')}")
 
 
 def radius_fraction(total: int) -> float:

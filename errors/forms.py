@@ -28,27 +28,38 @@ class GlobalViewForm(forms.Form):
     page = forms.IntegerField(min_value=1, required=False)
     campaign = forms.CharField(max_length=200, required=False)
     prep_id = forms.CharField(max_length=400, required=False)
+    sitename = forms.CharField(max_length=100, required=False)
 
     def clean_pievar(self):
         return self.cleaned_data["pievar"] or "errorcode"
 
 
 class ListPageForm(forms.Form):
+    """Two of errorcode, sitename and workflow. `workflowstep` (a step path) may stand for
+    the workflow, narrowing it to that step: a step row's pie in the global view."""
+
     errorcode = forms.IntegerField(
         required=False, error_messages={"invalid": "errorcode must be an integer."}
     )
     sitename = forms.CharField(max_length=100, required=False)
     workflow = forms.CharField(max_length=400, required=False)
+    workflowstep = forms.CharField(max_length=1000, required=False)
 
     def clean(self):
         cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        if cleaned.get("workflow") and cleaned.get("workflowstep"):
+            raise forms.ValidationError("Give workflow or workflowstep, not both.")
         given = [
-            name for name in ("errorcode", "sitename", "workflow") if cleaned.get(name) not in (None, "")
+            name
+            for name in ("errorcode", "sitename", "workflow", "workflowstep")
+            if cleaned.get(name) not in (None, "")
         ]
-        if not self.errors and len(given) != 2:
+        if len(given) != 2:
             raise forms.ValidationError(
-                "Give exactly two of errorcode, sitename and workflow; the list shows the third "
-                f"(got {len(given)}: {', '.join(given) or 'none'})."
+                "Give exactly two of errorcode, sitename and workflow (or workflowstep); the list "
+                f"shows the third (got {len(given)}: {', '.join(given) or 'none'})."
             )
         return cleaned
 

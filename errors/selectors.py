@@ -88,8 +88,10 @@ def _row_cells(splits: dict, columns: list, href_for) -> str:
     )
 
 
-def _filtered(campaign: str = "", prep_id: str = ""):
+def _filtered(campaign: str = "", prep_id: str = "", site: str = ""):
     queryset = ErrorCount.objects.all()
+    if site:
+        queryset = queryset.filter(site=site)
     if campaign:
         queryset = queryset.filter(step__workflow__campaign=campaign)
     if prep_id:
@@ -98,11 +100,18 @@ def _filtered(campaign: str = "", prep_id: str = ""):
 
 
 def global_view(
-    pievar: str, *, page: int = 1, campaign: str = "", prep_id: str = "", per_page: int = GROUPS_PER_PAGE
+    pievar: str,
+    *,
+    page: int = 1,
+    campaign: str = "",
+    prep_id: str = "",
+    site: str = "",
+    per_page: int = GROUPS_PER_PAGE,
 ) -> dict:
-    """The table of pies for `pievar` (one of PIEVARS), optionally narrowed to a campaign
-    or a prep ID. errorcode/sitename: rows are prep IDs → workflows → steps, paginated
-    by prep ID; stepname: rows are exit codes, columns sites. Four queries at most."""
+    """The table of pies for `pievar` (one of PIEVARS), optionally narrowed to a campaign,
+    a prep ID or a site. errorcode/sitename: rows are prep IDs → workflows → steps, paginated
+    by prep ID; stepname: rows are exit codes, columns sites. `totals_row` gives the column
+    totals in column order. Four queries at most."""
     if pievar not in PIEVARS:
         raise ErrorsQueryError(f"pievar must be one of {', '.join(PIEVARS)}, not {pievar!r}")
     # The snapshot changes only when an import replaces it, so a page is built once per
@@ -110,14 +119,15 @@ def global_view(
     snapshot = _snapshot_key()
     key = None
     if snapshot:
-        key = f"wwt:globalview:{snapshot}:{_digest(pievar, page, per_page, campaign, prep_id)}"
+        key = f"wwt:globalview:{snapshot}:{_digest(pievar, page, per_page, campaign, prep_id, site)}"
         view = cache.get(key)
         if view is not None:
             return view
     if pievar == "stepname":
-        view = _code_by_site_view(campaign, prep_id)
+        view = _code_by_site_view(campaign, prep_id, site)
     else:
-        view = _grouped_view(pievar, page, campaign, prep_id, per_page, snapshot)
+        view = _grouped_view(pievar, page, campaign, prep_id, site, per_page, snapshot)
+    view["totals_row"] = [(column, view["column_totals"][column]) for column in view["columns"]]
     if key:
         cache.set(key, view, settings.WWT["cache"]["errors_minutes"] * 60)
     return view
@@ -157,14 +167,17 @@ class PageInfo:
         return self.number + 1
 
 
-def _group_index(column_field: str, campaign: str, prep_id: str, snapshot: str) -> tuple[dict, list[dict]]:
+def _group_index(
+    column_field: str, campaign: str, prep_id: str, site: str, snapshot: str
+) -> tuple[dict, list[dict]]:
     """Column totals and the prep-ID groups [{campaign, group, total}] in page order: the
     two queries over the whole snapshot, cached per snapshot so paging costs neither."""
-    key = f"wwt:groupindex:{snapshot}:{_digest(column_field, campaign, prep_id)}" if snapshot else None
+    digest = _digest(column_field, campaign, prep_id, site)
+    key = f"wwt:groupindex:{snapshot}:{digest}" if snapshot else None
     index = cache.get(key) if key else None
     if index is not None:
         return index
-    base = _filtered(campaign, prep_id)
+    base = _filtered(campaign, prep_id, site)
     column_totals = dict(base.values_list(column_field).annotate(total=Sum("count")).order_by(column_field))
     # A workflow whose name shows no prep ID is its own group.
     group_key = Coalesce(NullIf(F("step__workflow__prep_id"), Value("")), F("step__workflow__name"))
@@ -179,12 +192,14 @@ def _group_index(column_field: str, campaign: str, prep_id: str, snapshot: str) 
     return column_totals, groups
 
 
-def _grouped_view(pievar: str, page: int, campaign: str, prep_id: str, per_page: int, snapshot: str) -> dict:
+def _grouped_view(
+    pievar: str, page: int, campaign: str, prep_id: str, site: str, per_page: int, snapshot: str
+) -> dict:
     column_field = "site" if pievar == "errorcode" else "exit_code"
     split_field = PIEVARS[pievar]
     column_param = "sitename" if column_field == "site" else "errorcode"
-    base = _filtered(campaign, prep_id)
-    column_totals, groups = _group_index(column_field, campaign, prep_id, snapshot)
+    base = _filtered(campaign, prep_id, site)
+    column_totals, groups = _group_index(column_field, campaign, prep_id, site, snapshot)
     columns = list(column_totals)
     campaign_totals: dict[str, int] = defaultdict(int)
     for group in groups:
@@ -249,13 +264,18 @@ def _grouped_view(pievar: str, page: int, campaign: str, prep_id: str, per_page:
         )
         for step in sorted(steps):
             label = short_step(step, workflow)
+
+            # A step's pie shows that step only: so does the list page it opens.
+            def step_link(column, step=step):
+                return charts.link("/listpage", workflowstep=step, **{column_param: column})
+
             group.rows.append(
                 PieRow(
                     kind="step",
                     label=label,
                     workflow=workflow,
                     total=sum(sum(split.values()) for split in steps[step].values()),
-                    cells_html=mark_safe(_row_cells(steps[step], columns, workflow_link)),  # noqa: S308
+                    cells_html=mark_safe(_row_cells(steps[step], columns, step_link)),  # noqa: S308
                 )
             )
 
@@ -290,9 +310,9 @@ def _brief_step(step_name: str) -> str:
     return f"{workflow}/…/{parts[-1]}" if len(parts) > 3 else f"{workflow}/{parts[-1]}"
 
 
-def _code_by_site_view(campaign: str, prep_id: str) -> dict:
+def _code_by_site_view(campaign: str, prep_id: str, site: str) -> dict:
     """Rows exit codes, columns sites, each pie split by step (biggest steps only)."""
-    base = _filtered(campaign, prep_id)
+    base = _filtered(campaign, prep_id, site)
     totals = list(
         base.values_list("exit_code", "site").annotate(total=Sum("count"), steps=Count("id")).order_by()
     )
@@ -360,15 +380,20 @@ def _code_by_site_view(campaign: str, prep_id: str) -> dict:
 # List page -------------------------------------------------------------------------------
 
 
-def list_page(*, errorcode: int | None, sitename: str, workflow: Workflow | None) -> dict:
+def list_page(
+    *, errorcode: int | None, sitename: str, workflow: Workflow | None, step: Step | None = None
+) -> dict:
     """Given two of exit code, site and workflow, the values of the third with their
-    error counts, biggest first. One query."""
+    error counts, biggest first. A `step` (of `workflow`) narrows the workflow to that
+    step. One query."""
     queryset = ErrorCount.objects.all()
     if errorcode is not None:
         queryset = queryset.filter(exit_code=errorcode)
     if sitename:
         queryset = queryset.filter(site=sitename)
-    if workflow is not None:
+    if step is not None:
+        queryset = queryset.filter(step=step)
+    elif workflow is not None:
         queryset = queryset.filter(step__workflow=workflow)
     if workflow is None:
         listed, label = "step__workflow__name", "workflow"
@@ -418,13 +443,20 @@ def _site_aggregates() -> tuple[list, dict]:
     return found
 
 
+def site_view_link(site: str) -> str:
+    """An escaped href: the global view of the errors at `site`, pies split by exit code."""
+    return charts.link("/globalerror", pievar="errorcode", sitename=site)
+
+
 def errors_per_site(statuses: dict[str, str]) -> list[dict]:
     """Per site: errors, workflows, steps, the biggest exit codes and the site status."""
     totals, per_code = _site_aggregates()
     rows = []
     for site, errors, workflows, steps in totals:
         split = per_code.get(site, {})
-        pie = charts.pie_cell(site, split, charts.link("/globalerror", pievar="sitename"))
+        # The pie opens the global view narrowed to its site (its workflows, split by exit code).
+        link = site_view_link(site)
+        pie = charts.pie_cell(site, split, link)
         rows.append(
             {
                 "site": site,
@@ -432,6 +464,7 @@ def errors_per_site(statuses: dict[str, str]) -> list[dict]:
                 "workflows": workflows,
                 "steps": steps,
                 "status": statuses.get(site, ""),
+                "link": mark_safe(link),  # noqa: S308 -- escaped by charts.link
                 "top_codes": charts.top_slices(split, 3),
                 # pie_cell escapes; only its <td> wrapper is dropped here.
                 "pie": mark_safe(pie.removeprefix('<td class="pc">').removesuffix("</td>")),  # noqa: S308

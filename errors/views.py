@@ -37,7 +37,11 @@ def global_error(request):
         return bad_request(request, first_error(form))
     query = form.cleaned_data
     view = selectors.global_view(
-        query["pievar"], page=query["page"] or 1, campaign=query["campaign"], prep_id=query["prep_id"]
+        query["pievar"],
+        page=query["page"] or 1,
+        campaign=query["campaign"],
+        prep_id=query["prep_id"],
+        site=query["sitename"],
     )
     return render(
         request,
@@ -48,7 +52,12 @@ def global_error(request):
             "legend": legend_html(),
             "pievars": selectors.PIEVAR_LABELS,
             "query_base": urlencode(
-                {"pievar": query["pievar"], "campaign": query["campaign"], "prep_id": query["prep_id"]}
+                {
+                    "pievar": query["pievar"],
+                    "campaign": query["campaign"],
+                    "prep_id": query["prep_id"],
+                    "sitename": query["sitename"],
+                }
             )
             + "&",
         },
@@ -60,13 +69,22 @@ def list_page(request):
     if not form.is_valid():
         return bad_request(request, first_error(form))
     query = form.cleaned_data
-    workflow = None
-    if query["workflow"]:
+    workflow = step = None
+    if query["workflowstep"]:
+        step = Step.objects.select_related("workflow").filter(name=query["workflowstep"]).first()
+        if step is None:
+            return not_found(request, f"No workflow step is named {query['workflowstep']}.")
+        workflow = step.workflow
+    elif query["workflow"]:
         workflow = Workflow.objects.filter(name=query["workflow"]).first()
         if workflow is None:
             return not_found(request, f"No workflow is named {query['workflow']}.")
-    listing = selectors.list_page(errorcode=query["errorcode"], sitename=query["sitename"], workflow=workflow)
-    return render(request, "errors/list.html", {"listing": listing, "query": query, "workflow": workflow})
+    listing = selectors.list_page(
+        errorcode=query["errorcode"], sitename=query["sitename"], workflow=workflow, step=step
+    )
+    return render(
+        request, "errors/list.html", {"listing": listing, "query": query, "workflow": workflow, "step": step}
+    )
 
 
 def explain_error(request):

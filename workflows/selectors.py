@@ -111,17 +111,6 @@ def request_parameters(workflow: Workflow) -> SourceAnswer:
     )
 
 
-def job_detail(workflow_name: str) -> SourceAnswer:
-    """WMStats log samples of the workflow (list of sources.LogSample), or the problem."""
-    return _ask(
-        "jobdetail",
-        "wmstats",
-        "explanations_minutes",
-        lambda: sources.fetch_job_detail(workflow_name),
-        workflow_name,
-    )
-
-
 # The workflow page ----------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ read; callers decide whether the page still renders without the data.
 """
 
 import json
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,8 +19,20 @@ class SourceError(Exception):
     """An outside source could not be reached or answered something unusable."""
 
 
-def _request_options() -> dict:
+# Connecting gives up sooner than reading: a host that does not answer the handshake is
+# down, while a busy one may still be preparing a large answer.
+CONNECT_TIMEOUT_SECONDS = 3.05
+_FILE_KEYS = ("cert", "key", "ca_bundle")
+
+
+def _request_options(what: str) -> dict:
+    """TLS options from config.yml. A configured certificate, key or CA bundle that does not
+    exist is a SourceError naming the key and the file (requests would raise OSError)."""
     sources = settings.WWT["sources"]
+    for key in _FILE_KEYS:
+        path = sources[key]
+        if path and not os.path.exists(path):
+            raise SourceError(f"{what}: the file {path} named by sources.{key} in config.yml does not exist")
     options: dict = {"verify": True}
     if sources["cert"]:
         options["cert"] = (sources["cert"], sources["key"]) if sources["key"] else sources["cert"]
@@ -28,21 +41,24 @@ def _request_options() -> dict:
     return options
 
 
+def _timeout() -> tuple[float, float]:
+    """(connect, read) seconds: sources.timeout_seconds to read, at most 3.05 s to connect."""
+    read = settings.WWT["sources"]["timeout_seconds"]
+    return (min(CONNECT_TIMEOUT_SECONDS, read), read)
+
+
 def get_json(url: str, *, params: dict | None = None, what: str = "source", body: dict | None = None):
     """GET `url` (with a JSON `body` if given: Elasticsearch's _search takes one) and decode
     JSON; raise SourceError naming `what` on any failure."""
+    options = _request_options(what)
     try:
-        response = requests.get(
-            url,
-            params=params,
-            json=body,
-            timeout=settings.WWT["sources"]["timeout_seconds"],
-            **_request_options(),
-        )
+        response = requests.get(url, params=params, json=body, timeout=_timeout(), **options)
     except requests.Timeout as exc:
         raise SourceError(f"{what} did not answer in time ({url})") from exc
     except requests.RequestException as exc:
         raise SourceError(f"{what} is unreachable ({url}): {exc.__class__.__name__}") from exc
+    except OSError as exc:  # requests' own check of the TLS files, or reading them
+        raise SourceError(f"{what} cannot be asked ({url}): {exc}") from exc
     if response.status_code != 200:
         raise SourceError(f"{what} answered HTTP {response.status_code} ({url})")
     try:
@@ -91,14 +107,19 @@ def fetch_recovery_sites(workflow: str) -> dict[str, list[str]]:
     document = get_json(url, params=params, what="the ACDC server")
     prefix = f"/{workflow}/"
     sites: dict[str, set[str]] = {}
-    for row in document.get("rows", []) if isinstance(document, dict) else []:
-        doc = row.get("doc") or {}
-        step = doc.get("fileset_name", "")
+    rows = document.get("rows") if isinstance(document, dict) else None
+    # Entries in an unexpected shape are skipped, as in fetch_job_detail.
+    for row in rows if isinstance(rows, list) else []:
+        doc = row.get("doc") if isinstance(row, dict) else None
+        step = doc.get("fileset_name") if isinstance(doc, dict) else None
         if not isinstance(step, str) or not step.startswith(prefix):
             continue
         task = sites.setdefault(step[len(prefix) :], set())
-        for info in (doc.get("files") or {}).values():
-            task.update(s for s in (info or {}).get("locations") or [] if isinstance(s, str))
+        files = doc.get("files")
+        for info in files.values() if isinstance(files, dict) else []:
+            locations = info.get("locations") if isinstance(info, dict) else None
+            if isinstance(locations, list):
+                task.update(site for site in locations if isinstance(site, str))
     return {task: sorted(found) for task, found in sites.items()}
 
 

@@ -31,7 +31,7 @@ DEFAULTS = {
         "cert": None,
         "key": None,
         "ca_bundle": None,
-        "timeout_seconds": 30.0,
+        "timeout_seconds": 10.0,  # to read an answer; connecting gives up after 3.05 s
     },
     "accounts": {"allowed_domains": ["cern.ch"], "whitelisted_emails": []},
     "actions": {

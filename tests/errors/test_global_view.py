@@ -149,3 +149,96 @@ def test_a_page_is_built_once_per_snapshot_and_a_new_import_shows_new_numbers(cl
     load_document(tmp_path, {f"/{A}/T": {"50660": {"T2_CH_CERN": 12}}}, "two.json")
     html = page(client, "/globalerror")
     assert "12 failed jobs" in html and "30 failed jobs" not in html
+
+
+def totals_row(html: str) -> list[str]:
+    """The numbers of the column-totals row, total first, tags stripped."""
+    row = re.search(r'<tr class="tot">(.*?)</tr>', html, flags=re.S).group(1)
+    return [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("pievar", "columns", "totals"),
+    [
+        # Sites T1_US_FNAL 5 + 2, T2_CH_CERN 30 + 10 + 4, T2_US_MIT 7.
+        ("errorcode", ["T1_US_FNAL", "T2_CH_CERN", "T2_US_MIT"], ["58", "7", "44", "7"]),
+        # Exit codes 84: 10 + 2, 8001: 7, 50660: 30 + 5 + 4.
+        ("sitename", ["84", "8001", "50660"], ["58", "12", "7", "39"]),
+        ("stepname", ["T1_US_FNAL", "T2_CH_CERN", "T2_US_MIT"], ["58", "7", "44", "7"]),
+    ],
+)
+def test_a_totals_row_gives_each_column_total(client, small_errors, pievar, columns, totals):
+    html = page(client, f"/globalerror?pievar={pievar}")
+    assert html.count('<tr class="tot">') == 1
+    assert totals_row(html) == totals
+    header = html[: html.index('<tr class="tot">')].rsplit("<thead>", 1)[1]
+    assert re.findall(r'<th class="col"><span>(.*?)</span>', header) == columns
+
+
+@pytest.mark.django_db
+def test_the_totals_row_counts_every_page_not_only_the_shown_one(client, tmp_path):
+    from errors.models import ErrorCount
+
+    load_document(tmp_path, generated_document(40))
+    first, last = page(client, "/globalerror"), page(client, "/globalerror?page=4")
+    assert totals_row(first) == totals_row(last)
+    everything = sum(ErrorCount.objects.values_list("count", flat=True))
+    assert totals_row(first)[0] == f"{everything:,}"
+
+
+@pytest.mark.django_db
+def test_campaigns_and_prep_ids_fold_like_workflows_without_javascript(client, small_errors):
+    html = page(client, "/globalerror")
+    assert html.count('<details class="campaign" open>') == 2
+    assert html.count('<details class="prep" open>') == 2
+    assert '<section class="campaign">' not in html
+    campaign = html.index('<details class="campaign" open>')
+    heading, prep = (
+        html.index("<summary><h2>Campaign ", campaign),
+        html.index('<details class="prep"', campaign),
+    )
+    assert heading < prep
+    # Each campaign folds its prep IDs: the prep ID's <details> closes before the campaign's.
+    first_campaign = html[campaign : html.index('<details class="campaign" open>', campaign + 1)]
+    assert first_campaign.count("<details") == first_campaign.count("</details>") == 2
+
+
+@pytest.mark.django_db
+def test_step_pies_open_the_list_page_of_their_step_and_workflow_pies_of_their_workflow(client, small_errors):
+    html = page(client, "/globalerror?pievar=errorcode")
+    step = f"/{A}/HIG_0/HIG_0MergeRAWSIMoutput"
+    href = f'href="/listpage?workflowstep={step}&amp;sitename=T1_US_FNAL"'
+    cell = next(c for c in pie_cells(html) if href in c)
+    assert "T1_US_FNAL: 2 errors\n84: 2 (100%)" in cell
+    # The list page it opens shows the pie's numbers, not the whole workflow's.
+    listed = page(client, href[len('href="') : -1].replace("&amp;", "&"))
+    assert re.findall(r'<td class="num">(\d+)</td>', listed)[0] == "2"
+    assert "2 failed jobs" in listed
+    # The workflow row's pie for the same site covers all its steps (5 + 2).
+    workflow_href = f'href="/listpage?workflow={A}&amp;sitename=T1_US_FNAL"'
+    assert "T1_US_FNAL: 7 errors" in next(c for c in pie_cells(html) if workflow_href in c)
+    html = page(client, "/globalerror?pievar=sitename")
+    assert f'href="/listpage?workflowstep=/{A}/HIG_0&amp;errorcode=50660"' in html
+
+
+@pytest.mark.django_db
+def test_a_site_narrows_the_view_to_its_column(client, small_errors):
+    html = page(client, "/globalerror?pievar=errorcode&sitename=T2_US_MIT")
+    assert "7 failed jobs at T2_US_MIT" in html
+    assert B in html and A not in html
+    assert re.findall(r'<th class="col"><span>(.*?)</span>', html) == ["T2_US_MIT", "T2_US_MIT"]
+    # The pager and the form keep the site.
+    assert 'name="sitename" value="T2_US_MIT"' in html
+    html = page(client, "/globalerror?pievar=stepname&sitename=T2_CH_CERN")
+    assert totals_row(html) == ["44", "44"]
+    assert "No errors match" in page(client, "/globalerror?sitename=T9_NO_WHERE")
+
+
+@pytest.mark.django_db
+def test_column_totals_add_one_number_per_column_not_per_pie(client, tmp_path):
+    load_document(tmp_path, generated_document(40))
+    html = page(client, "/globalerror")
+    header = html.split('<table class="pies totals">')[1].split("</thead>")[0]
+    columns = header.count('<th class="col">')
+    assert html.count('<td class="ct">') == columns

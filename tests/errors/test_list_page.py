@@ -5,6 +5,7 @@ import re
 import pytest
 
 from tests.errors.conftest import A_ACDC, EVIL_NAME, A, load_document
+from workflows.models import Step
 
 # The sums use Coalesce/NullIf and window functions: PostgreSQL runs them too.
 pytestmark = pytest.mark.pg_too
@@ -69,6 +70,39 @@ def test_bad_combinations_are_400_with_a_message(client, small_errors, query, me
 
 
 @pytest.mark.django_db
+def test_a_step_and_a_site_list_the_exit_codes_of_that_step_only(client, small_errors):
+    html = client.get(f"/listpage?workflowstep=/{A}/HIG_0&sitename=T2_CH_CERN").content.decode()
+    assert "Errors per exit code" in html
+    assert [(value.split(" ·")[0], count) for value, count in rows(html)] == [("50660", "30"), ("84", "10")]
+    assert '<dt>Step</dt><dd class="name">HIG_0</dd>' in html
+    assert f"/explainerror?errorcode=84&amp;workflowstep=/{A}/HIG_0" in html
+    html = client.get(
+        f"/listpage?workflowstep=/{A}/HIG_0/HIG_0MergeRAWSIMoutput&errorcode=84"
+    ).content.decode()
+    assert rows(html) == [("T1_US_FNAL", "2")]  # not the workflow's 10 at T2_CH_CERN
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("query", "status", "message"),
+    [
+        (
+            f"workflow={A}&workflowstep=/{A}/HIG_0&sitename=T2_CH_CERN",
+            400,
+            "workflow or workflowstep, not both",
+        ),
+        (f"workflowstep=/{A}/HIG_0", 400, "(got 1: workflowstep)"),
+        (f"workflowstep=/{A}/HIG_0&errorcode=84&sitename=T2_CH_CERN", 400, "Give exactly two"),
+        ("workflowstep=/nope/step&sitename=T2_CH_CERN", 404, "No workflow step is named /nope/step"),
+    ],
+)
+def test_bad_step_combinations(client, small_errors, query, status, message):
+    response = client.get(f"/listpage?{query}")
+    assert response.status_code == status
+    assert message in response.content.decode()
+
+
+@pytest.mark.django_db
 def test_an_unknown_workflow_is_404(client, small_errors):
     response = client.get("/listpage?workflow=nope&sitename=T2_CH_CERN")
     assert response.status_code == 404
@@ -83,10 +117,18 @@ def test_the_list_page_runs_the_same_queries_for_any_data_size(
 
     load_document(tmp_path, generated_document(5), "a.json")
     with django_assert_max_num_queries(3):
-        client.get("/listpage?errorcode=50660&sitename=T2_CH_CERN")
+        response = client.get("/listpage?errorcode=50660&sitename=T2_CH_CERN")
+    assert response.status_code == 200
+    assert "Errors per workflow" in response.content.decode()
     load_document(tmp_path, generated_document(60, seed=5), "b.json")
     with django_assert_max_num_queries(3):
-        client.get("/listpage?errorcode=50660&sitename=T2_CH_CERN")
+        response = client.get("/listpage?errorcode=50660&sitename=T2_CH_CERN")
+    assert response.status_code == 200
+    assert "Errors per workflow" in response.content.decode()
+    step = max(Step.objects.all(), key=lambda s: s.errors.count())
+    with django_assert_max_num_queries(3):
+        response = client.get("/listpage", {"workflowstep": step.name, "sitename": "T2_CH_CERN"})
+    assert response.status_code == 200
 
 
 @pytest.mark.django_db

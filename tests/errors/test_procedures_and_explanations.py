@@ -2,10 +2,18 @@
 
 import pytest
 
-from errors.models import Explanation, Procedure
+from errors.models import ErrorCount, Explanation, Procedure
 from errors.selectors import highlight
 from tests.errors.conftest import load_document
-from tests.workflows.fake_sources import STEP, WORKFLOW, closed_port_url, configure, jobdetail_answer
+from tests.workflows.fake_sources import (
+    ROOT_FILE,
+    STEP,
+    WORKFLOW,
+    closed_port_url,
+    configure,
+    jobdetail_answer,
+)
+from workflows.models import Step
 
 SEEDED = [
     73,
@@ -28,17 +36,59 @@ SEEDED = [
     99109,
     99303,
 ]
-LFN = "/store/mc/RunIISummer20UL18/HIG/GEN/00000/ABCDEF.root"
+ROOT_FILE_REGEX = r"(root://[-/\w\.]+\.root)"
 
 
 @pytest.mark.django_db
 def test_the_migration_seeds_the_original_procedures(client):
     assert list(Procedure.objects.values_list("exit_code", flat=True)) == SEEDED
-    assert not Procedure.objects.filter(cause="").exists()
+    # Word for word from the original tool (CMSCompOps/WorkflowWebTools, procedures.py).
+    p137 = Procedure.objects.get(exit_code=137)
+    assert p137.normal_procedure == "Point SSP. Open GGUS ticket and put site in drain."
+    assert p137.cause == "Likely an unrelated batch system kill. Sometimes a site-related problem."
+    assert (p137.additional_procedure, p137.match_expression) == ("", "")
+    p84 = Procedure.objects.get(exit_code=84)
+    assert (p84.normal_procedure, p84.cause, p84.match_expression) == (
+        "ACDC",
+        "The file could not be found",
+        ROOT_FILE_REGEX,
+    )
+    assert p84.additional_procedure == (
+        "If a second round of ACDC and fails for same files, contact the transfer team and/or site support team."
+    )
+    assert Procedure.objects.get(exit_code=71104).match_expression == r"The job can run only at .*(T[12].*)"
+    assert Procedure.objects.get(exit_code=85).match_expression == r"(root://[-/\w\.]+\.root|R__unzip)"
+    # The original's " |br| " is a line break.
+    assert Procedure.objects.get(exit_code=85).cause == (
+        "If FileReadError, the file could not be read.\n\n"
+        "If R__unzip: error, most likely a bad node with corrupted intermediate files."
+    )
+    # Where the original gives no cause, none is invented.
+    assert sorted(Procedure.objects.filter(cause="").values_list("exit_code", flat=True)) == [134, 8001, 8002]
     html = client.get("/procedures").content.decode()
     for code in SEEDED:
         assert f'id="code-{code}"' in html
-    assert r"(/store/\S+\.root)" in html
+    assert f"<code>{ROOT_FILE_REGEX}</code>" in html
+    assert "Site Support Team.<br><br>If a temporary failure: ACDC.<br><br>If a problem with the site" in html
+
+
+def test_the_seeded_regular_expressions_extract_what_operators_need():
+    import re
+
+    log = f"Fatal Exception: Failed to open the file '{ROOT_FILE}'. Also root://eoscms.cern.ch//eos/x.root."
+    assert re.compile(ROOT_FILE_REGEX).findall(log) == [ROOT_FILE, "root://eoscms.cern.ch//eos/x.root"]
+    found = re.compile(r"The job can run only at .*(T[12].*)").search(
+        "Job is killed. The job can run only at T2_CH_CERN which is in drain"
+    )
+    assert found.group(1) == "T2_CH_CERN which is in drain"
+
+
+@pytest.mark.django_db
+def test_procedure_texts_with_markup_stay_escaped_across_line_breaks(client):
+    Procedure.objects.filter(exit_code=137).update(cause='<script>alert("x")</script>\nsecond line')
+    html = client.get("/procedures").content.decode()
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;<br>second line" in html
+    assert "<script>alert" not in html
 
 
 @pytest.mark.django_db
@@ -82,9 +132,10 @@ def test_admin_saves_a_good_regular_expression(admin_client):
 def test_highlight_marks_matches_escapes_the_rest_and_collects_group_one():
     import re
 
-    marked, found = highlight("<x> open /store/a.root and /store/b.root", re.compile(r"(/store/\S+\.root)"))
-    assert marked == "&lt;x&gt; open <mark>/store/a.root</mark> and <mark>/store/b.root</mark>"
-    assert found == ["/store/a.root", "/store/b.root"]
+    a, b = "root://xrootd-cms.infn.it//store/a.root", "root://cmsxrootd.fnal.gov//store/b.root"
+    marked, found = highlight(f"<x> open {a} and {b}", re.compile(ROOT_FILE_REGEX))
+    assert marked == f"&lt;x&gt; open <mark>{a}</mark> and <mark>{b}</mark>"
+    assert found == [a, b]
     assert highlight("a<b", re.compile(r"x*")) == ("a&lt;b", [])  # empty matches are skipped
 
 
@@ -105,13 +156,14 @@ def explain(client, code, step=STEP, status=200):
 def test_explain_error_shows_samples_with_the_procedure_matches_marked(client, wmstats):
     html = explain(client, 84)
     assert "Log samples (1)" in html
-    assert f"<mark>{LFN}</mark>" in html
-    assert f"<code>{LFN}</code>" in html  # group(1) listed as a parameter
+    assert f"<mark>{ROOT_FILE}</mark>" in html
+    assert f"<code>{ROOT_FILE}</code>" in html  # group(1) listed as a parameter
     assert "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html  # log text is untrusted
-    assert "Recommended procedure" in html
+    assert "Recommended procedure" in html and "The file could not be found" in html
     html = explain(client, 50660)
-    assert "<mark>RSS: 3125.4 MB</mark>" in html
-    assert "<code>3125.4</code>" in html
+    # The original's 50660 has no match expression: the sample is shown, nothing is marked.
+    assert "Job has RSS: 3125.4 MB" in html and "<mark>" not in html
+    assert "More memory" in html and "Found in the logs" not in html
     # Stored once, then served from the database for the cache period.
     assert Explanation.objects.count() == 2
     assert len(wmstats.requests) == 1
@@ -162,3 +214,51 @@ def test_procedure_admin_pages_render(admin_client):
     )
     assert "Not a valid regular expression" in response.content.decode()
     assert not Procedure.objects.filter(exit_code=12345).exists()
+
+
+# Untrusted step names: markup, quotes, an entity, unicode, 400 characters.
+EVIL_STEP = f"/{WORKFLOW}/" + "<script>alert(1)</script>\"'&quot;ü€_"
+EVIL_STEP += "x" * (400 - len(EVIL_STEP))
+
+
+def test_untrusted_step_names_are_escaped_on_the_explain_page(client, settings, tmp_path, db, empty_cache):
+    configure(settings, wmstats=None)
+    load_document(tmp_path, {EVIL_STEP: {"84": {"T2_CH_CERN": 3}}})
+    Explanation.objects.create(
+        step=Step.objects.get(name=EVIL_STEP),
+        exit_code=84,
+        site="T2_CH_CERN",
+        error_type="<i>Fatal</i>",
+        details=f"Failed to open '{ROOT_FILE}' in {EVIL_STEP}",
+    )
+    html = explain(client, 84, step=EVIL_STEP)
+    assert "<script>" not in html and "<i>" not in html
+    shown = "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#x27;&amp;quot;ü€_xxx"
+    assert f"/{WORKFLOW}/{shown}" in html  # the step, and the log text naming it
+    assert html.count(shown) == 2
+    assert f"<mark>{ROOT_FILE}</mark>" in html
+    # An unknown hostile step is a 404 page that escapes it too.
+    html = explain(client, 84, step=EVIL_STEP[:-1] + "y", status=404)
+    assert "<script>" not in html and shown[:-3] in html
+
+
+def test_explain_error_queries_do_not_grow_with_the_samples(
+    client, settings, tmp_path, db, empty_cache, django_assert_max_num_queries
+):
+    from errors import demo
+
+    configure(settings, wmstats=closed_port_url())  # the stored samples are fresh: never asked
+    for n, samples in ((5, 1), (60, 40)):
+        load_document(tmp_path, demo.generate_error_document(n, seed=8), f"{n}.json")
+        cell = ErrorCount.objects.select_related("step").order_by("-count", "id").first()
+        Explanation.objects.bulk_create(
+            Explanation(
+                step=cell.step, exit_code=cell.exit_code, site=cell.site, details=f"sample {i} {ROOT_FILE}"
+            )
+            for i in range(samples)
+        )
+        # Last refresh, step + workflow, explanations fresh?, procedure, samples.
+        with django_assert_max_num_queries(5):
+            html = explain(client, cell.exit_code, step=cell.step.name)
+        stored = Explanation.objects.filter(step=cell.step, exit_code=cell.exit_code).count()
+        assert f"Log samples ({stored})" in html

@@ -19,7 +19,9 @@ def test_sites_page_lists_errors_per_site_with_status(client, settings, small_er
     configure(settings, site_status=str(status))
     html = client.get("/sites").content.decode()
     rows = re.findall(
-        r"<tr>\s*<td>(T\d_\w+)</td>\s*<td class=\"site-(\w+)\">\w+</td>\s*<td class=\"num\">(\d+)</td>", html
+        r"<tr>\s*<td><a [^>]*>(T\d_\w+)</a></td>\s*<td class=\"site-(\w+)\">\w+</td>\s*"
+        r"<td class=\"num\">(\d+)</td>",
+        html,
     )
     assert rows == [
         ("T2_CH_CERN", "drain", "44"),
@@ -148,3 +150,99 @@ def test_the_refresh_builds_the_global_view_for_the_new_snapshot(client, db, set
             html = client.get(f"/globalerror?pievar={pievar}").content.decode()
         assert "58 failed jobs" in html
         assert not any("errors_errorcount" in q["sql"] for q in queries.captured_queries)
+
+
+def test_each_site_pie_opens_the_view_of_its_own_site(client, settings, small_errors, empty_cache):
+    configure(settings, site_status=None)
+    html = client.get("/sites").content.decode()
+    for site in ("T2_CH_CERN", "T1_US_FNAL", "T2_US_MIT"):
+        href = f'href="/globalerror?pievar=errorcode&amp;sitename={site}"'
+        row = re.search(rf"<tr>\s*<td><a {re.escape(href)}>{site}</a></td>.*?</tr>", html, flags=re.S)
+        assert row, site
+        assert f'<td class="pc"><a {href}><svg' in row.group(0)
+    assert "/globalerror?pievar=sitename" not in html
+    # The view it opens shows that site's errors only.
+    site_view = client.get("/globalerror?pievar=errorcode&sitename=T2_US_MIT").content.decode()
+    assert "7 failed jobs at T2_US_MIT" in site_view
+
+
+# Untrusted site names: markup, quotes, an entity, unicode, and as long as the column allows.
+EVIL_SITE = "T2_<script>alert(1)</script>\"'&quot;ü€_"
+EVIL_SITE += "x" * (100 - len(EVIL_SITE))
+
+
+def test_untrusted_site_names_are_escaped_on_the_sites_page(client, settings, tmp_path, empty_cache, db):
+    configure(settings, site_status=None)
+    too_long = "<script>alert(1)</script>" + "y" * 375
+    report = load_document(tmp_path, {f"/{A}/T": {"50660": {EVIL_SITE: 3, too_long: 4}}})
+    assert report.bad_entries == 1  # 400 characters do not fit a site name: reported, skipped
+    response = client.get("/sites")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<script>" not in html
+    shown = "T2_&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#x27;&amp;quot;ü€_xxx"
+    assert html.count(shown) >= 2  # the name and the pie's tooltip
+    assert "sitename=T2_%3Cscript%3Ealert%281%29%3C/script%3E%22%27%26quot%3B%C3%BC%E2%82%AC_xxx" in html
+    assert "yyy" not in html
+    # The site view it links to escapes it too.
+    html = client.get("/globalerror", {"pievar": "errorcode", "sitename": EVIL_SITE}).content.decode()
+    assert "<script>" not in html and "3 failed jobs at " + shown in html
+
+
+def test_the_layout_tells_when_the_data_was_last_refreshed(client, small_errors):
+    import datetime as dt
+
+    ErrorImport.objects.filter(kind="current").update(
+        finished_at=dt.datetime(2026, 1, 2, 3, 4, tzinfo=dt.UTC)
+    )
+    for url in ("/", "/sites", "/procedures", "/trends"):
+        html = client.get(url).content.decode()
+        assert re.search(r"Data refreshed 2026-01-02 03:04 UTC \([^)]+ ago\)", html), url
+
+
+@pytest.mark.django_db
+def test_the_layout_says_when_no_data_was_ever_loaded(client):
+    html = client.get("/").content.decode()
+    assert "No error data loaded yet" in html and "Data refreshed" not in html
+
+
+@pytest.mark.django_db
+def test_home_counts_at_a_glance_with_queries_that_do_not_grow(
+    client, tmp_path, django_assert_max_num_queries
+):
+    from errors.models import ErrorCount
+    from tests.errors.conftest import generated_document
+
+    for n, name in ((5, "a.json"), (60, "b.json")):
+        load_document(tmp_path, generated_document(n, seed=4), name)
+        with django_assert_max_num_queries(3):  # two counts + the last refresh
+            response = client.get("/")
+        assert response.status_code == 200
+        total = sum(ErrorCount.objects.values_list("count", flat=True))
+        assert f'<div class="big">{total:,}</div>failed jobs' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_trends_queries_do_not_grow_with_the_history(client, tmp_path, django_assert_max_num_queries):
+    from errors.models import ErrorCount
+    from tests.errors.conftest import generated_document
+
+    now = timezone.now()
+    for n, days in ((5, 2), (60, 10)):
+        load_document(tmp_path, generated_document(n, seed=6), f"{n}.json")
+        rows = [
+            ErrorHistory(
+                step_id=cell.step_id,
+                exit_code=cell.exit_code,
+                site=cell.site,
+                count=cell.count,
+                bucket=now - timedelta(days=day),
+            )
+            for day in range(days)
+            for cell in ErrorCount.objects.all()
+        ]
+        ErrorHistory.objects.bulk_create(rows, ignore_conflicts=True)
+        with django_assert_max_num_queries(4):  # last refresh + day buckets + two sums
+            response = client.get("/trends?days=14")
+        assert response.status_code == 200
+        assert response.content.decode().count('<svg class="trend"') == 2

@@ -127,8 +127,11 @@ def reqmgr2_answer(name: str = WORKFLOW) -> dict:
     }
 
 
+# A file as cmsRun names it in a log: an xrootd URL (the procedures' regex extracts it).
+ROOT_FILE = "root://cms-xrd-global.cern.ch//store/mc/RunIISummer20UL18/HIG/GEN/00000/ABCDEF.root"
+
+
 def jobdetail_answer(name: str = WORKFLOW, step: str = STEP) -> dict:
-    lfn = "/store/mc/RunIISummer20UL18/HIG/GEN/00000/ABCDEF.root"
     return {
         "result": [
             {
@@ -146,7 +149,7 @@ def jobdetail_answer(name: str = WORKFLOW, step: str = STEP) -> dict:
                                                         "type": "Fatal Exception",
                                                         "exitCode": 84,
                                                         "details": f"An exception of category 'FileOpenError' "
-                                                        f"occurred. Failed to open the file '{lfn}' <b>x</b>",
+                                                        f"occurred. Failed to open the file '{ROOT_FILE}' <b>x</b>",
                                                     }
                                                 ]
                                             }

@@ -49,7 +49,7 @@ def test_job_detail_gives_log_samples_and_skips_bad_entries(settings, fake_sourc
         (STEP, 84, "T2_CH_CERN"),
         (STEP, 50660, "T1_US_FNAL"),
     ]
-    assert any("/store/mc/" in s.details for s in samples)
+    assert any("root://cms-xrd-global.cern.ch//store/mc/" in s.details for s in samples)
 
 
 def test_job_detail_with_an_empty_result_is_no_samples(settings, fake_sources):
@@ -169,3 +169,83 @@ def test_recovery_sites_from_the_acdc_server(settings, fake_sources, empty_cache
     workflow = Workflow.objects.create(name=WORKFLOW)
     assert selectors.recovery_sites(workflow) == {STEP.split("/", 2)[2]: ["T1_US_FNAL", "T2_CH_CERN"]}
     assert fake_sources.requests[0]["query"]["key"] == [f'"{WORKFLOW}"']
+
+
+# Certificates, timeouts and malformed answers ----------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["cert", "key", "ca_bundle"])
+def test_a_configured_tls_file_that_does_not_exist_is_a_source_error_naming_it(
+    settings, fake_sources, tmp_path, key
+):
+    fake_sources.routes["/reqmgr2/data/request"] = (200, reqmgr2_answer())
+    real = tmp_path / "real.pem"
+    real.write_text("not used: the missing file is found first")
+    missing = str(tmp_path / "grid-security" / f"missing-{key}.pem")
+    files = {"cert": str(real), "key": str(real), "ca_bundle": None, key: missing}
+    configure(settings, reqmgr2=fake_sources.url, **files)
+    with pytest.raises(sources.SourceError) as raised:
+        sources.fetch_request(WORKFLOW)
+    assert (
+        str(raised.value)
+        == f"ReqMgr2: the file {missing} named by sources.{key} in config.yml does not exist"
+    )
+    assert fake_sources.requests == []
+
+
+def test_an_os_error_from_requests_is_a_source_error(settings, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OSError("Could not find a suitable TLS CA certificate bundle, invalid path: /gone.pem")
+
+    monkeypatch.setattr(sources.requests, "get", refuse)
+    configure(settings, reqmgr2="https://cmsweb.example.org")
+    with pytest.raises(sources.SourceError, match="ReqMgr2 cannot be asked .*invalid path: /gone.pem"):
+        sources.fetch_request(WORKFLOW)
+
+
+def test_sources_give_up_connecting_after_3_seconds_and_reading_after_10_by_default(settings, monkeypatch):
+    from wwt_project.config import load_config
+
+    asked = {}
+
+    def record(url, **kwargs):
+        asked.update(kwargs)
+        raise sources.requests.ConnectionError("down")
+
+    monkeypatch.setattr(sources.requests, "get", record)
+    defaults = load_config(None)["sources"]
+    assert defaults["timeout_seconds"] == 10
+    configure(settings, reqmgr2="https://cmsweb.example.org", timeout_seconds=defaults["timeout_seconds"])
+    with pytest.raises(sources.SourceError, match="unreachable"):
+        sources.fetch_request(WORKFLOW)
+    assert asked["timeout"] == (3.05, 10)
+    configure(settings, timeout_seconds=0.2)  # a shorter read timeout shortens connecting too
+    with pytest.raises(sources.SourceError):
+        sources.fetch_request(WORKFLOW)
+    assert asked["timeout"] == (0.2, 0.2)
+
+
+@pytest.mark.django_db
+def test_recovery_sites_skip_entries_in_an_unexpected_shape(settings, fake_sources, empty_cache):
+    view = "/couchdb/acdcserver/_design/ACDC/_view/byCollectionName"
+    fake_sources.routes[view] = (
+        200,
+        {
+            "rows": [
+                "not a row",
+                None,
+                {"doc": "not a doc"},
+                {"doc": {"fileset_name": STEP, "files": ["not", "an", "object"]}},
+                {"doc": {"fileset_name": STEP, "files": {"/store/a.root": "not an object"}}},
+                {"doc": {"fileset_name": STEP, "files": {"/store/b.root": {"locations": "T2_CH_CERN"}}}},
+                {"doc": {"fileset_name": STEP, "files": {"/store/c.root": {"locations": ["T1_US_FNAL", 7]}}}},
+                {"doc": {"fileset_name": 12, "files": {}}},
+            ]
+        },
+    )
+    configure(settings, acdc=fake_sources.url)
+    workflow = Workflow.objects.create(name=WORKFLOW)
+    assert sources.fetch_recovery_sites(WORKFLOW) == {STEP.split("/", 2)[2]: ["T1_US_FNAL"]}
+    assert selectors.recovery_sites(workflow) == {STEP.split("/", 2)[2]: ["T1_US_FNAL"]}
+    fake_sources.routes[view] = (200, {"rows": {"not": "a list"}})
+    assert sources.fetch_recovery_sites(WORKFLOW) == {}

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from errors import demo
 from errors.services import ingest_current_errors
 from tests.workflows.fake_sources import (
+    ROOT_FILE,
     STEP,
     WORKFLOW,
     closed_port_url,
@@ -97,8 +98,11 @@ def test_request_parameters_and_log_parameters_come_from_the_sources(
     html = see(client, WORKFLOW)
     assert "TaskChain" in html and "2300 MB" in html and "running-closed" in html
     assert f"{fake_sources.url}/reqmgr2/fetch?rid={WORKFLOW}" in html
-    assert '<code class="param">/store/mc/RunIISummer20UL18/HIG/GEN/00000/ABCDEF.root</code>' in html
-    assert '<code class="param">3125.4</code>' in html
+    # Exit code 84's procedure extracts the file from the log sample (group(1) of its regex).
+    assert f'<code class="param">{ROOT_FILE}</code>' in html
+    # The original table's texts, with its line breaks kept.
+    assert "The file could not be found" in html
+    assert "Site Support Team.<br><br>If a temporary failure: ACDC.<br><br>If a problem" in html  # 99109
     assert 'class="site-drain" title="drain">T2_CH_CERN' in html
 
 
@@ -108,6 +112,37 @@ def test_sources_that_are_down_leave_the_page_working(client, settings, workflow
     html = see(client, WORKFLOW)
     assert "ReqMgr2 could not be asked" in html and "unreachable" in html
     assert "18 in 2 steps" in html
+
+
+def test_a_missing_certificate_file_leaves_every_page_working_and_names_the_file(
+    client, settings, fake_sources, workflow_errors, tmp_path
+):
+    fake_sources.routes["/reqmgr2/data/request"] = (200, reqmgr2_answer())
+    fake_sources.routes["/status.json"] = (200, {"T2_CH_CERN": "drain"})
+    fake_sources.routes["/wmarchive-*/_search"] = (200, logs_answer())
+    missing = str(tmp_path / "grid-security" / "usercert.pem")
+    url = fake_sources.url
+    configure(
+        settings,
+        cert=missing,
+        key=missing,
+        reqmgr2=url,
+        wmstats=url,
+        acdc=url,
+        site_status=url + "/status.json",
+        logs=url,
+    )
+    bad_file = f"the file {missing} named by sources.cert in config.yml does not exist"
+    html = see(client, WORKFLOW)
+    assert "ReqMgr2 could not be asked: ReqMgr2: " + bad_file in html
+    assert "18 in 2 steps" in html
+    response = client.get("/sites")
+    assert response.status_code == 200
+    assert "Site status unknown: site status: " + bad_file in response.content.decode()
+    response = client.get("/showlog", {"search": WORKFLOW})
+    assert response.status_code == 200
+    assert "The log server could not be searched: the log server: " + bad_file in response.content.decode()
+    assert fake_sources.requests == []
 
 
 @pytest.mark.django_db
@@ -176,6 +211,34 @@ def test_log_search_without_a_log_server_says_so(client, settings):
     response = client.get("/showlog", {"search": "x"})
     assert response.status_code == 200
     assert "The log server could not be searched" in response.content.decode()
+
+
+def many_logs_answer(n: int) -> dict:
+    hits = [
+        {
+            "_source": {
+                "timestamp": f"2026-11-25T10:{i // 60:02d}:{i % 60:02d}Z",
+                "module": "m",
+                "message": str(i),
+            }
+        }
+        for i in range(n)
+    ]
+    return {"hits": {"total": {"value": n, "relation": "eq"}, "hits": hits}}
+
+
+@pytest.mark.django_db
+def test_log_search_queries_do_not_grow_with_the_hits(
+    client, settings, fake_sources, tmp_path, django_assert_max_num_queries
+):
+    configure(settings, logs=fake_sources.url)
+    for n_workflows, hits in ((5, 3), (60, 300)):
+        ingest(tmp_path, demo.generate_error_document(n_workflows, seed=3), f"{n_workflows}.json")
+        fake_sources.routes["/wmarchive-*/_search"] = (200, many_logs_answer(hits))
+        with django_assert_max_num_queries(1):  # the last refresh, for the layout
+            response = client.get("/showlog", {"search": "x", "limit": 500})
+        assert response.status_code == 200
+        assert f"{hits} matching messages" in response.content.decode()
 
 
 @pytest.mark.django_db
