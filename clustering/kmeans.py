@@ -11,16 +11,23 @@ def fit_kmeans(vectors: sparse.csr_matrix, n_clusters: int, n_init: int, *, seed
     number of clusters to what the data can hold, rather than failing."""
     if vectors.shape[0] == 0:
         raise ValueError("no samples to cluster")
-    distinct = _distinct_rows(vectors)
-    k = max(1, min(n_clusters, distinct))
+    k = max(1, min(n_clusters, distinct_rows(vectors, enough=n_clusters)))
     return KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(vectors)
 
 
-def _distinct_rows(vectors: sparse.csr_matrix, limit: int = 10_000) -> int:
-    # Only needs to know whether there are at least n_clusters distinct rows; a sample
-    # of rows keeps this cheap on large inputs.
-    rows = vectors[:limit].toarray()
-    return len(np.unique(rows.round(12), axis=0))
+def distinct_rows(vectors: sparse.csr_matrix, *, enough: int, cells_per_chunk: int = 2_000_000) -> int:
+    """How many distinct rows `vectors` holds (to 12 decimals), looking at every row; once
+    at least `enough` are found it stops and returns that count (≥ `enough`). Rows are
+    compared in dense chunks of about `cells_per_chunk` cells, so memory stays bounded."""
+    rows_per_chunk = max(1, cells_per_chunk // max(1, vectors.shape[1]))
+    seen: set[bytes] = set()
+    for start in range(0, vectors.shape[0], rows_per_chunk):
+        # + 0.0 turns a rounded −0.0 into 0.0, so equal rows have equal bytes.
+        chunk = vectors[start : start + rows_per_chunk].toarray().round(12) + 0.0
+        seen.update(row.tobytes() for row in np.unique(chunk, axis=0))
+        if len(seen) >= enough:
+            break
+    return len(seen)
 
 
 def projection_2d(vectors: sparse.csr_matrix) -> tuple[np.ndarray, PCA | None]:

@@ -7,6 +7,7 @@ Raise `ClusteringError` with an operator-readable message.
 """
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +33,9 @@ PARAMETERS = {
 }
 TARGETS = ["action", *PARAMETERS]
 MIN_SUBMISSIONS = 10
+# (exit code, site) pair columns kept: the most widespread in the training errors. Bounds
+# the features (dense in the classifiers) whatever the number of codes and sites.
+MAX_PAIRS = 1000
 
 
 def main_parameter(parameters: dict, name: str) -> str:
@@ -44,6 +48,13 @@ def main_parameter(parameters: dict, name: str) -> str:
         if isinstance(per_task, dict) and per_task.get(name) not in (None, ""):
             values.append(str(per_task[name]))
     return Counter(values).most_common(1)[0][0] if values else UNCHANGED
+
+
+def stored_vocabulary(stored: dict) -> Vocabulary:
+    """The columns a stored predictor was fitted on, for `log_counts` (the one feature
+    builder of training and suggesting). One trained before pair columns existed has none."""
+    pairs = stored.get("pairs", np.array([], dtype=np.int64))
+    return Vocabulary(exit_codes=stored["exit_codes"], sites=stored["sites"], pairs=pairs)
 
 
 @dataclass
@@ -73,9 +84,10 @@ def _nearest_samples(wanted: list[tuple[int, float]], workflow_ids: np.ndarray, 
 
 
 def training_set(submissions: QuerySet | None = None) -> TrainingSet:
-    """Features (log error counts per exit code and site) of each submission's workflow
-    at submission time — from the history bucket nearest before it, or the current
-    errors when the workflow has no history — with the action and parameters submitted."""
+    """Features (`log_counts`: log error counts per exit code, site and code × site pair)
+    of each submission's workflow at submission time — from the history bucket nearest
+    before it, or the current errors when the workflow has no history — with the action
+    and parameters submitted."""
     submissions = submissions if submissions is not None else ActionSubmission.objects.all()
     rows = list(
         submissions.order_by("submitted_at", "pk").values_list(
@@ -85,7 +97,9 @@ def training_set(submissions: QuerySet | None = None) -> TrainingSet:
     workflow_ids = sorted({row[1] for row in rows})
     history = history_samples(workflow_ids)
     current = current_samples(workflow_ids)
-    vocabulary = Vocabulary.from_cells(history.cells, current.cells)
+    vocabulary = Vocabulary.from_cells(history.cells, current.cells).with_pairs(
+        history.cells, current.cells, max_pairs=MAX_PAIRS
+    )
     history_features = log_counts(history.cells, history.n, vocabulary)
     current_features = log_counts(current.cells, current.n, vocabulary)
 
@@ -117,15 +131,20 @@ def training_set(submissions: QuerySet | None = None) -> TrainingSet:
     )
 
 
-def train_predictor() -> Predictor:
-    """Fit the classifiers on every submitted action and store them as the new Predictor."""
+def train_predictor(progress: Callable[[str], None] | None = None) -> Predictor:
+    """Fit the classifiers on every submitted action and store them as the new Predictor.
+    `progress(target)` is called after each target's model is chosen."""
     data = training_set()
     if len(data.features) < MIN_SUBMISSIONS:
         raise ClusteringError(
             f"only {len(data.features)} submitted actions with known errors; "
             f"at least {MIN_SUBMISSIONS} are needed to train the predictor"
         )
-    choices = {name: classifier.choose_model(data.features, target) for name, target in data.targets.items()}
+    choices = {}
+    for name, target in data.targets.items():
+        choices[name] = classifier.choose_model(data.features, target)
+        if progress:
+            progress(name)
     predictor = Predictor.objects.create(
         samples=len(data.features),
         scores={name: choice.summary() for name, choice in choices.items()},
@@ -134,6 +153,7 @@ def train_predictor() -> Predictor:
         {
             "exit_codes": data.vocabulary.exit_codes,
             "sites": data.vocabulary.sites,
+            "pairs": data.vocabulary.pairs,
             "models": {name: choice.model for name, choice in choices.items()},
         },
         f"predictor-{predictor.pk}.joblib",
@@ -164,11 +184,10 @@ def suggest_action(workflow: Workflow) -> Suggestion | None:
     if current.n == 0:
         return None
     stored = load_model(predictor.model_file)
-    vocabulary = Vocabulary(exit_codes=stored["exit_codes"], sites=stored["sites"])
-    features = log_counts(current.cells, 1, vocabulary).toarray()
+    row = log_counts(current.cells, 1, stored_vocabulary(stored)).toarray()
 
     def best(model) -> tuple[str, float]:
-        probabilities = model.predict_proba(features)[0]
+        probabilities = model.predict_proba(row)[0]
         top = int(np.argmax(probabilities))
         return str(model.classes_[top]), float(probabilities[top])
 

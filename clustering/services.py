@@ -2,10 +2,12 @@
 
 `request_reclustering(user)` queues a job for the worker; `recluster_workflows(job_id)`
 runs one (the task, the command and the tests all call it); `place_workflow(workflow)`
-puts a workflow that appeared since the last fit into a cluster with the stored model.
+puts a workflow that appeared since the last fit into a cluster with the stored model;
+`similar_panel(workflow)` is what the workflow page shows of it.
 All raise `ClusteringError` with a message an operator can read.
 """
 
+import logging
 import os
 import tempfile
 from collections.abc import Callable
@@ -27,7 +29,12 @@ from . import kmeans, locks, selectors
 from .models import Clustering, ClusterMembership
 from .vectors import Cells, Shell, Vocabulary, count_matrix, workflow_vectors
 
+logger = logging.getLogger(__name__)
 LOCK_NAME = "recluster"
+# A queued job that no worker started within this is taken for lost (broker or worker
+# down), so it stops blocking new requests from /cluster.
+QUEUED_TIMEOUT = timedelta(minutes=10)
+NEVER_STARTED = "never started: is a worker running?"
 MODEL_FILES_KEPT = 3
 BATCH = 5000
 Progress = Callable[[str], None] | None
@@ -134,8 +141,19 @@ def shells_from_config() -> tuple[Shell, Shell]:
 # Jobs -------------------------------------------------------------------------------------
 
 
+def fail_unstarted_jobs() -> int:
+    """Mark failed the jobs still queued QUEUED_TIMEOUT after they were requested: no
+    worker took them. Returns how many. A worker that picks one up later leaves it alone."""
+    now = timezone.now()
+    return Clustering.objects.filter(
+        state=Clustering.State.QUEUED, started_at__isnull=True, requested_at__lt=now - QUEUED_TIMEOUT
+    ).update(state=Clustering.State.FAILED, message=NEVER_STARTED, finished_at=now)
+
+
 def active_job() -> Clustering | None:
-    """The queued or running reclustering, if one is under way (not older than the lock's life)."""
+    """The queued or running reclustering, if one is under way (not older than the lock's
+    life). A queued job no worker started in time is marked failed first, so it is not."""
+    fail_unstarted_jobs()
     since = timezone.now() - lock_ttl()
     return (
         Clustering.objects.filter(
@@ -184,9 +202,18 @@ def recluster_workflows(job_id: int | None = None, *, progress: Progress = None)
             raise ClusteringError(message)
         # We hold the lock, so any other "running" job died without finishing.
         Clustering.objects.filter(state=Clustering.State.RUNNING).exclude(pk=job.pk).update(
-            state=Clustering.State.FAILED, message="interrupted before it finished"
+            state=Clustering.State.FAILED,
+            message="interrupted before it finished",
+            finished_at=timezone.now(),
         )
-        _set(job, state=Clustering.State.RUNNING, started_at=timezone.now(), stage="loading errors")
+        # Conditional, so a job /cluster meanwhile gave up on as never started stays failed
+        # (a running one is a redelivery after a crash: run it again).
+        started = Clustering.objects.filter(
+            pk=job.pk, state__in=[Clustering.State.QUEUED, Clustering.State.RUNNING]
+        ).update(state=Clustering.State.RUNNING, started_at=timezone.now(), stage="loading errors")
+        job.refresh_from_db()
+        if not started:
+            return job
         try:
             _fit_and_store(job, progress)
         except ClusteringError as exc:
@@ -347,3 +374,27 @@ def place_workflow(workflow: Workflow) -> ClusterMembership | None:
         ignore_conflicts=True,  # a reclustering may have placed it meanwhile; that one wins
     )
     return ClusterMembership.objects.select_related("clustering").filter(workflow=workflow).first()
+
+
+@dataclass
+class SimilarPanel:
+    """What the workflow page shows of a workflow's cluster."""
+
+    membership: ClusterMembership | None
+    similar: list[str]  # names of the other workflows in its cluster
+    problem: str = ""  # why the stored model could not be used, for the operator
+
+
+def similar_panel(workflow: Workflow) -> SimilarPanel:
+    """The similar-workflows panel of `workflow`, placing it with the stored model first when
+    it is new since the last fit. Called by the view, so the template only renders."""
+    membership = selectors.membership_of(workflow)
+    if membership is None:
+        try:
+            membership = place_workflow(workflow)
+        except ClusteringError as exc:
+            logger.warning("cannot place workflow %s: %s", workflow.pk, exc)
+            return SimilarPanel(membership=None, similar=[], problem=str(exc))
+    return SimilarPanel(
+        membership=membership, similar=selectors.similar_workflows(workflow) if membership else []
+    )

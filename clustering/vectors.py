@@ -11,7 +11,7 @@ width 0 two samples with no code in common are exactly d apart; a sample with no
 counts on a shell sits at its origin. The two shells are concatenated.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy import sparse
@@ -46,10 +46,12 @@ class Cells:
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """The axes of the two shells: the exit codes and the sites, sorted."""
+    """The axes of the two shells: the exit codes and the sites, sorted; for the classifier
+    also the (exit code, site) pairs it knows, as sorted keys (see `pair_keys`)."""
 
     exit_codes: np.ndarray
     sites: np.ndarray
+    pairs: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.int64))
 
     @classmethod
     def from_cells(cls, *cells: Cells) -> "Vocabulary":
@@ -57,9 +59,24 @@ class Vocabulary:
         sites = np.unique(np.concatenate([c.site for c in cells])) if cells else np.array([], str)
         return cls(exit_codes=codes.astype(np.int64), sites=sites.astype(str))
 
+    def with_pairs(self, *cells: Cells, max_pairs: int, min_samples: int = 2) -> "Vocabulary":
+        """This vocabulary plus the (exit code, site) pairs found in at least `min_samples`
+        samples of `cells`, the `max_pairs` most widespread, so the columns stay bounded."""
+        found = []
+        for table in cells:
+            keys, known = pair_keys(table, self)
+            # One entry per (sample, pair): a pair counts once per sample it appears in.
+            per_sample = np.unique(np.stack([table.sample[known].astype(np.int64), keys[known]]), axis=1)
+            found.append(per_sample[1])
+        keys, samples = np.unique(np.concatenate(found or [np.array([], np.int64)]), return_counts=True)
+        keep = samples >= min_samples
+        keys, samples = keys[keep], samples[keep]
+        widest = np.argsort(-samples, kind="stable")[:max_pairs]
+        return replace(self, pairs=np.sort(keys[widest]).astype(np.int64))
+
     @property
     def size(self) -> int:
-        return len(self.exit_codes) + len(self.sites)
+        return len(self.exit_codes) + len(self.sites) + len(self.pairs)
 
 
 def radius(norm: np.ndarray, shell: Shell) -> np.ndarray:
@@ -78,6 +95,15 @@ def _axis_index(values: np.ndarray, axes: np.ndarray) -> tuple[np.ndarray, np.nd
     position = np.searchsorted(axes, values)
     position = np.minimum(position, len(axes) - 1)
     return position, axes[position] == values
+
+
+def pair_keys(cells: Cells, vocabulary: Vocabulary) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell, the key of its (exit code, site) pair on `vocabulary`'s axes
+    (code column × number of sites + site column), and a mask of the cells whose code
+    and site are both on the axes (the keys of the others mean nothing)."""
+    code, code_known = _axis_index(cells.exit_code, vocabulary.exit_codes)
+    site, site_known = _axis_index(cells.site, vocabulary.sites)
+    return code.astype(np.int64) * len(vocabulary.sites) + site, code_known & site_known
 
 
 def count_matrix(samples: np.ndarray, values: np.ndarray, counts: np.ndarray, axes: np.ndarray, n: int):
@@ -108,9 +134,13 @@ def workflow_vectors(
 
 
 def log_counts(cells: Cells, n: int, vocabulary: Vocabulary) -> sparse.csr_matrix:
-    """log(1 + count) per exit code and per site: the classifier's features."""
+    """The classifier's features, n × vocabulary.size: log(1 + count) per exit code, per
+    site and per known (exit code, site) pair, so which code failed where is kept.
+    Codes, sites and pairs not in `vocabulary` are dropped."""
     codes = count_matrix(cells.sample, cells.exit_code, cells.count, vocabulary.exit_codes, n)
     sites = count_matrix(cells.sample, cells.site, cells.count, vocabulary.sites, n)
-    matrix = sparse.hstack([codes, sites], format="csr")
+    keys, known = pair_keys(cells, vocabulary)
+    pairs = count_matrix(cells.sample[known], keys[known], cells.count[known], vocabulary.pairs, n)
+    matrix = sparse.hstack([codes, sites, pairs], format="csr")
     matrix.data = np.log1p(matrix.data)
     return matrix

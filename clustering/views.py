@@ -10,12 +10,15 @@ from . import selectors, services
 
 
 def _cluster_page(request, *, error: str = "", status: int = 200):
+    # First: it gives up on jobs no worker started, which the job list then shows.
+    active = services.active_job()
     fit = selectors.latest_fit()
     context = {
         "fit": fit,
         "clusters": selectors.cluster_table(fit),
         "jobs": selectors.last_jobs(),
-        "active": services.active_job(),
+        "active": active,
+        "queued_timeout_minutes": int(services.QUEUED_TIMEOUT.total_seconds() // 60),
         "error": error,
     }
     return render(request, "clustering/cluster.html", context, status=status)

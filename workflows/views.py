@@ -15,6 +15,8 @@ from .models import Workflow
 
 
 def see_workflow(request):
+    from clustering import services as clustering_services
+
     form = WorkflowForm(request.GET)
     if not form.is_valid():
         return bad_request(request, first_error(form))
@@ -49,6 +51,7 @@ def see_workflow(request):
         "site_status_problem": statuses.problem,
         "related": selectors.related_workflows(workflow),
         "links": selectors.outside_links(workflow),
+        "similar_panel": clustering_services.similar_panel(workflow),
     }
     return render(request, "workflows/workflow.html", context)
 

@@ -4,32 +4,17 @@ import logging
 
 from django import template
 
-from clustering import prediction, selectors, services
+from clustering import prediction, services
 
 register = template.Library()
 logger = logging.getLogger(__name__)
 
 
-@register.inclusion_tag("clustering/_similar_panel.html", takes_context=True)
-def similar_workflows_panel(context, workflow):
-    """Workflows in the same cluster, with checkboxes that feed the action form.
-    A workflow new since the last fit is placed with the stored model first."""
-    membership = selectors.membership_of(workflow)
-    problem = ""
-    if membership is None:
-        try:
-            membership = services.place_workflow(workflow)
-        except services.ClusteringError as exc:
-            logger.warning("cannot place workflow %s: %s", workflow.pk, exc)
-            problem = str(exc)
-    similar = selectors.similar_workflows(workflow) if membership else []
-    return {
-        "workflow": workflow,
-        "membership": membership,
-        "similar": similar,
-        "problem": problem,
-        "request": context.get("request"),
-    }
+@register.inclusion_tag("clustering/_similar_panel.html")
+def similar_workflows_panel(panel: services.SimilarPanel):
+    """Renders `panel` (from `services.similar_panel`, which the view calls): workflows in
+    the same cluster, with checkboxes that feed the action form. No queries here."""
+    return {"membership": panel.membership, "similar": panel.similar, "problem": panel.problem}
 
 
 @register.inclusion_tag("clustering/_suggestion.html")

@@ -1,7 +1,10 @@
 """The /cluster page, its projection picture and who may use them."""
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from clustering import services
 from clustering.models import Clustering, ClusterMembership
@@ -64,6 +67,35 @@ def test_a_second_request_while_one_is_queued_is_refused(operator_client):
     assert "already running" in page
     assert "fitting KMeans" in page
     assert Clustering.objects.count() == 1
+
+
+def queued_minutes_ago(minutes: int) -> Clustering:
+    job = Clustering.objects.create()
+    Clustering.objects.filter(pk=job.pk).update(requested_at=timezone.now() - timedelta(minutes=minutes))
+    return job
+
+
+def test_a_job_no_worker_started_is_given_up_and_a_new_request_is_accepted(operator_client):
+    lost = queued_minutes_ago(11)  # the broker or the worker was down
+    page = operator_client.get("/cluster").content.decode()
+    assert f"Reclustering {lost.pk} failed: never started: is a worker running?" in page
+    assert '<button type="submit">Recluster now</button>' in page
+    lost.refresh_from_db()
+    assert lost.state == Clustering.State.FAILED and lost.finished_at is not None
+    response = operator_client.post("/cluster")
+    assert response.status_code == 302
+    assert Clustering.objects.filter(state=Clustering.State.QUEUED).count() == 1
+
+
+def test_a_job_queued_minutes_ago_still_blocks_a_second_request(operator_client):
+    waiting = queued_minutes_ago(5)
+    page = operator_client.get("/cluster").content.decode()
+    assert f"Reclustering {waiting.pk} is <strong>queued</strong>" in page
+    assert "given up" in page
+    response = operator_client.post("/cluster")
+    assert response.status_code == 409
+    assert "already queued" in response.content.decode()
+    assert Clustering.objects.get().state == Clustering.State.QUEUED
 
 
 @pytest.mark.parametrize("method", ["get", "post"])

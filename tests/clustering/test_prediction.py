@@ -70,6 +70,54 @@ def test_prediction_beats_the_majority_baseline_when_the_action_follows_the_erro
     assert report["memory"]["accuracy"] >= report["memory"]["baseline"]
 
 
+def code_at_site_history(n_workflows: int, *, seed: int = 3) -> None:
+    """Operators answer 50660 at CERN or 8028 at FNAL with an ACDC, and 50660 at FNAL or
+    8028 at CERN with a clone: every workflow holds both codes and both sites in equal
+    numbers, so only which code failed where tells the two apart."""
+    rng = np.random.default_rng(seed)
+    now = timezone.now()
+    for i in range(n_workflows):
+        count = int(rng.integers(5, 100))
+        if i % 2:
+            cells, action = [(50660, "T2_CH_CERN", count), (8028, "T1_US_FNAL", count)], "acdc"
+        else:
+            cells, action = [(50660, "T1_US_FNAL", count), (8028, "T2_CH_CERN", count)], "clone"
+        workflow = add_errors(f"wf_pair_{i:03d}", cells)
+        ActionSubmission.objects.create(workflow=workflow, action=action, submitted_at=now)
+
+
+def test_which_code_failed_at_which_site_is_learned():
+    code_at_site_history(80)
+    report = prediction.evaluate_predictor()["action"]
+    assert report["baseline"] == pytest.approx(0.5)
+    assert report["accuracy"] >= 0.9
+
+
+def test_the_stored_predictor_suggests_from_the_code_at_site_pairs():
+    code_at_site_history(40)
+    prediction.train_predictor()
+    acdc = add_errors("wf_new_acdc", [(50660, "T2_CH_CERN", 30), (8028, "T1_US_FNAL", 30)])
+    clone = add_errors("wf_new_clone", [(50660, "T1_US_FNAL", 30), (8028, "T2_CH_CERN", 30)])
+    assert prediction.suggest_action(acdc).action == "acdc"
+    assert prediction.suggest_action(clone).action == "clone"
+
+
+def test_code_at_site_pairs_are_features_next_to_the_per_code_and_per_site_counts():
+    code_at_site_history(12)
+    data = prediction.training_set()
+    vocabulary = data.vocabulary
+    assert len(vocabulary.pairs) == 4  # only the pairs seen in the errors, not codes × sites
+    assert data.features.shape == (12, 2 + 2 + 4)
+    # Per code and per site the two actions look the same; per pair they never overlap.
+    codes_and_sites = data.features[:, :4]
+    pairs = data.features[:, 4:] > 0
+    acdc = data.targets["action"] == "acdc"
+    assert {tuple(row) for row in (codes_and_sites > 0)[acdc]} == {
+        tuple(row) for row in (codes_and_sites > 0)[~acdc]
+    }
+    assert not (pairs[acdc].any(axis=0) & pairs[~acdc].any(axis=0)).any()
+
+
 def test_a_model_that_cannot_learn_is_no_better_than_the_baseline():
     # The same errors everywhere: nothing to learn, so no candidate should look clever.
     features = np.ones((40, 3))
@@ -120,10 +168,13 @@ def test_training_refuses_with_too_few_submissions():
 
 def test_the_commands_train_and_evaluate():
     make_action_history(60)
-    out = StringIO()
-    call_command("train_predictor", stdout=out)
+    out, err = StringIO(), StringIO()
+    call_command("train_predictor", stdout=out, stderr=err)
     assert "action:" in out.getvalue()
     assert Predictor.objects.count() == 1
+    bar = err.getvalue()
+    assert f"{len(prediction.TARGETS)}/{len(prediction.TARGETS)}" in bar
+    assert "\n" not in bar.rstrip("\n")  # tqdm redraws in place: one line
     out = StringIO()
     call_command("evaluate_predictor", stdout=out)
     lines = out.getvalue()
@@ -141,3 +192,22 @@ def test_the_training_task_runs():
     make_action_history(30)
     result = tasks.train_predictor.delay().get()
     assert result["predictor"] == Predictor.objects.get().pk
+
+
+def test_the_training_task_trains_the_predictor_that_suggestions_read():
+    make_action_history(40)
+    result = tasks.train_predictor.apply()  # eager: the task body in this process
+    assert result.successful()
+    predictor = Predictor.objects.get()
+    assert result.get() == {"predictor": predictor.pk, "message": "trained on 40 submitted actions"}
+    workflow = add_errors("wf_memory", [(50660, "T2_CH_CERN", 80)])
+    assert prediction.suggest_action(workflow).action == "acdc"
+
+
+def test_the_training_task_answers_without_failing_when_there_is_too_little_history():
+    make_action_history(5)
+    result = tasks.train_predictor.apply()
+    assert result.successful()
+    assert result.get()["predictor"] is None
+    assert "at least 10 are needed" in result.get()["message"]
+    assert not Predictor.objects.exists()

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from clustering.vectors import Cells, Shell, Vocabulary, radius, workflow_vectors
+from clustering.vectors import Cells, Shell, Vocabulary, log_counts, radius, workflow_vectors
 
 
 def cells(rows):
@@ -74,3 +74,55 @@ def test_codes_unknown_to_the_vocabulary_are_ignored():
     table = cells([(0, 84, "A", 4), (0, 99999, "Z", 4)])
     vector = workflow_vectors(table, 1, vocabulary, shell, shell).toarray()[0]
     np.testing.assert_allclose(vector, [1 / math.sqrt(2), 1 / math.sqrt(2)])
+
+
+def test_an_empty_shell_sits_at_its_origin_while_the_other_keeps_its_radius():
+    code_shell = Shell(distance=2.0, width=0.5, midpoint=10.0)
+    site_shell = Shell(distance=3.0, width=0.25, midpoint=4.0)
+    # The fit knew codes 84, 85 and site A only: sample 0 failed at site Z (site shell
+    # empty), sample 1 with code 99999 (code shell empty).
+    vocabulary = Vocabulary(exit_codes=np.array([84, 85]), sites=np.array(["A"]))
+    table = cells([(0, 84, "Z", 3), (0, 85, "Z", 4), (1, 99999, "A", 12)])
+    vectors = workflow_vectors(table, 2, vocabulary, code_shell, site_shell).toarray()
+    # sample 0, code counts (3, 4), |v| = 5: R = 2/√2 + 2·0.5·(5/15 − 0.5)
+    code_radius = 2 / math.sqrt(2) + 2 * 0.5 * (5 / 15 - 0.5)
+    np.testing.assert_allclose(vectors[0, :2], [code_radius * 3 / 5, code_radius * 4 / 5])
+    assert vectors[0, 2] == 0.0
+    # sample 1, site count 12: R = 3/√2 + 2·0.25·(12/16 − 0.5)
+    assert vectors[1, 0] == 0.0 and vectors[1, 1] == 0.0
+    assert vectors[1, 2] == pytest.approx(3 / math.sqrt(2) + 2 * 0.25 * (12 / 16 - 0.5))
+
+
+def test_log_counts_keep_which_code_failed_at_which_site():
+    # sample 0: 84 at A, 85 at B; sample 1: 84 at B, 85 at A — the same per code and per site.
+    table = cells([(0, 84, "A", 3), (0, 85, "B", 3), (1, 84, "B", 3), (1, 85, "A", 3), (2, 84, "A", 1)])
+    vocabulary = Vocabulary.from_cells(table).with_pairs(table, max_pairs=10)
+    features = log_counts(table, 3, vocabulary).toarray()
+    # columns: codes 84, 85 | sites A, B | pairs (84, A), (84, B), (85, A), (85, B)
+    # (84, B), (85, A) and (85, B) appear in one sample each, so only (84, A) is kept.
+    assert features.shape == (3, 2 + 2 + 1)
+    np.testing.assert_allclose(features[0], np.log1p([3, 3, 3, 3, 3]))
+    np.testing.assert_allclose(features[1], np.log1p([3, 3, 3, 3, 0]))
+    np.testing.assert_allclose(features[2], np.log1p([1, 0, 1, 0, 1]))
+
+
+def test_the_pair_vocabulary_keeps_the_most_widespread_pairs_only():
+    rows = [(sample, 84, "A", 1) for sample in range(5)]
+    rows += [(sample, 85, "B", 1) for sample in range(3)]
+    rows += [(sample, 84, "B", 1) for sample in range(2)]
+    table = cells(rows)
+    vocabulary = Vocabulary.from_cells(table).with_pairs(table, max_pairs=2)
+    sites = len(vocabulary.sites)
+    kept = {
+        (int(vocabulary.exit_codes[k // sites]), str(vocabulary.sites[k % sites])) for k in vocabulary.pairs
+    }
+    assert kept == {(84, "A"), (85, "B")}
+
+
+def test_pairs_unknown_to_the_vocabulary_are_ignored():
+    training = cells([(0, 84, "A", 2), (1, 84, "A", 2), (0, 85, "B", 2), (1, 85, "B", 2)])
+    vocabulary = Vocabulary.from_cells(training).with_pairs(training, max_pairs=10)
+    # 84 at B: both known on their own, never seen together; 99999 at Z: nothing known.
+    later = cells([(0, 84, "B", 4), (0, 99999, "Z", 4)])
+    features = log_counts(later, 1, vocabulary).toarray()[0]
+    np.testing.assert_allclose(features, np.log1p([4, 0, 0, 4, 0, 0]))

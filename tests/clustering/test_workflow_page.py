@@ -3,6 +3,7 @@
 import pytest
 
 from clustering import prediction, services
+from clustering.models import ClusterMembership
 from tests.clustering.conftest import add_errors
 from tests.clustering.synthetic import make_action_history
 
@@ -29,3 +30,20 @@ def test_the_workflow_page_shows_the_suggested_action(operator_client):
     add_errors("wf_memory", [(50660, "T2_CH_CERN", 80)])
     page = operator_client.get("/seeworkflow", {"workflow": "wf_memory"}).content.decode()
     assert "Suggested action:</strong> acdc" in page
+
+
+def test_the_workflow_page_places_a_newcomer_in_its_view_not_its_template(
+    operator_client, django_assert_max_num_queries
+):
+    add_errors("wf_alpha", [(50660, "T2_CH_CERN", 10)])
+    add_errors("wf_gamma", [(8028, "T1_US_FNAL", 30)])
+    services.recluster_workflows()
+    newcomer = add_errors("wf_new", [(8028, "T1_US_FNAL", 20)])
+    with django_assert_max_num_queries(20):
+        response = operator_client.get("/seeworkflow", {"workflow": "wf_new"})
+    panel = response.context["similar_panel"]
+    assert panel.similar == ["wf_gamma"] and panel.membership.workflow == newcomer
+    page = response.content.decode()
+    assert '<input type="checkbox" form="action-form" name="similar" value="wf_gamma">' in page
+    assert "Placed with the model" in page
+    assert ClusterMembership.objects.get(workflow=newcomer).placement == "predict"
