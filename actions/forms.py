@@ -5,10 +5,15 @@ driven by `form_context(...)` rather than a Django Form; every rule is in `actio
 which the form shares with the API. `submission_from_post(...)` only translates field names.
 """
 
+import json
 import re
+from datetime import timedelta
 
+from django.conf import settings
 from django.http import QueryDict
+from django.utils import timezone
 
+from accounts.permissions import is_verified_operator
 from workflows import selectors as workflow_selectors
 from workflows.models import Workflow
 
@@ -147,6 +152,22 @@ def _block_state(prefix, task, label, post, auto_sites, all_sites, statuses, err
         "errors": [
             m for place, ms in errors.items() if place.startswith(f"parameters.{error_key}") for m in ms
         ],
+    }
+
+
+def workflow_panel(workflow: Workflow, user) -> dict:
+    """The action panel of the workflow page: the last action submitted for `workflow` (who,
+    when, what) and, when `user` is a verified operator, the submit form's context."""
+    can_submit = is_verified_operator(user)
+    panel = form_context(workflow) if can_submit else {"last_action": selectors.last_action(workflow)}
+    last = panel["last_action"]
+    submithistory = settings.WWT["actions"]["submithistory"]
+    return {
+        **panel,
+        "can_submit": can_submit,
+        "submithistory": submithistory,
+        "recent": bool(last and last.submitted_at >= timezone.now() - timedelta(days=submithistory)),
+        "last_parameters": json.dumps(last.parameters, indent=2, sort_keys=True) if last else "",
     }
 
 

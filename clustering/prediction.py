@@ -6,6 +6,7 @@ classifier per target (the action and its main parameters), suggest for a workfl
 Raise `ClusteringError` with an operator-readable message.
 """
 
+import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ PARAMETERS = {
 }
 TARGETS = ["action", *PARAMETERS]
 MIN_SUBMISSIONS = 10
+logger = logging.getLogger(__name__)
 # (exit code, site) pair columns kept: the most widespread in the training errors. Bounds
 # the features (dense in the classifiers) whatever the number of codes and sites.
 MAX_PAIRS = 1000
@@ -172,6 +174,16 @@ class Suggestion:
     probability: float
     parameters: list[tuple[str, str, float]]  # (name, value, probability)
     trained_at: object
+
+
+def suggestion_for_page(workflow: Workflow) -> Suggestion | None:
+    """`suggest_action` for the workflow page: a model that cannot be read is logged and
+    shown as no suggestion, never as an error page."""
+    try:
+        return suggest_action(workflow)
+    except ClusteringError as exc:
+        logger.warning("cannot suggest an action for workflow %s: %s", workflow.pk, exc)
+        return None
 
 
 def suggest_action(workflow: Workflow) -> Suggestion | None:

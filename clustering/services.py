@@ -9,6 +9,7 @@ All raise `ClusteringError` with a message an operator can read.
 
 import logging
 import os
+import pickle
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -71,10 +72,12 @@ def save_model(payload: dict, name: str) -> Path:
 
 
 def load_model(path: str) -> dict:
-    # joblib files are pickles: only ever load what this app wrote into model_dir.
+    # joblib files are pickles: only ever load what this app wrote into model_dir. A damaged
+    # file or one written by another scikit-learn version fails in many ways, all "unreadable".
     try:
         return joblib.load(path)
-    except (OSError, EOFError, ValueError) as exc:
+    except (OSError, EOFError, ValueError, KeyError, IndexError, AttributeError, ImportError,
+            pickle.UnpicklingError) as exc:  # fmt: skip
         raise ClusteringError(f"cannot read the stored model {path}: {exc}") from exc
 
 

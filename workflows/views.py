@@ -4,6 +4,9 @@ from urllib.parse import urlencode
 
 from django.shortcuts import render
 
+from actions.forms import workflow_panel
+from clustering import prediction
+from clustering import services as clustering_services
 from errors import selectors as error_selectors
 from errors import services as error_services
 from errors.forms import first_error
@@ -15,8 +18,6 @@ from .models import Workflow
 
 
 def see_workflow(request):
-    from clustering import services as clustering_services
-
     form = WorkflowForm(request.GET)
     if not form.is_valid():
         return bad_request(request, first_error(form))
@@ -52,6 +53,8 @@ def see_workflow(request):
         "related": selectors.related_workflows(workflow),
         "links": selectors.outside_links(workflow),
         "similar_panel": clustering_services.similar_panel(workflow),
+        "action_panel": workflow_panel(workflow, request.user),
+        "suggestion": prediction.suggestion_for_page(workflow),
     }
     return render(request, "workflows/workflow.html", context)
 

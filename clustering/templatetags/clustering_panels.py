@@ -1,13 +1,10 @@
 """Panels the clustering app contributes to the workflow view."""
 
-import logging
-
 from django import template
 
 from clustering import prediction, services
 
 register = template.Library()
-logger = logging.getLogger(__name__)
 
 
 @register.inclusion_tag("clustering/_similar_panel.html")
@@ -18,11 +15,6 @@ def similar_workflows_panel(panel: services.SimilarPanel):
 
 
 @register.inclusion_tag("clustering/_suggestion.html")
-def action_suggestion(workflow):
-    """The predicted action for `workflow` with its probability."""
-    try:
-        suggestion = prediction.suggest_action(workflow)
-    except services.ClusteringError as exc:
-        logger.warning("cannot suggest an action for workflow %s: %s", workflow.pk, exc)
-        suggestion = None
-    return {"workflow": workflow, "suggestion": suggestion}
+def action_suggestion(suggestion: prediction.Suggestion | None):
+    """Renders the predicted action (from `prediction.suggestion_for_page`) with its probability."""
+    return {"suggestion": suggestion}

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.template import Context, Template
 
-from clustering import services
+from clustering import prediction, services
 from clustering.models import ClusterMembership
 from tests.clustering.conftest import add_errors
 
@@ -73,4 +73,5 @@ def test_the_panel_says_when_the_stored_model_cannot_be_used():
 
 def test_no_suggestion_without_a_trained_predictor():
     workflow = add_errors("wf_alpha", [(50660, "T2_CH_CERN", 10)])
-    assert "Suggested action" not in render("action_suggestion", workflow)
+    assert prediction.suggestion_for_page(workflow) is None
+    assert "Suggested action" not in render("action_suggestion", prediction.suggestion_for_page(workflow))

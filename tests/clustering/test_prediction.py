@@ -152,11 +152,27 @@ def test_training_stores_the_best_model_and_the_suggestion_shows_it():
     assert suggestion.action == "acdc"
     assert 0.5 < suggestion.probability <= 1
     assert ("memory", "8000") in [(name, value) for name, value, _ in suggestion.parameters]
-    html = Template("{% load clustering_panels %}{% action_suggestion workflow %}").render(
-        Context({"workflow": workflow})
+    html = Template("{% load clustering_panels %}{% action_suggestion suggestion %}").render(
+        Context({"suggestion": prediction.suggestion_for_page(workflow)})
     )
     assert "Suggested action:</strong> acdc" in html
     assert "memory 8000" in html
+
+
+def test_an_unreadable_predictor_shows_no_suggestion_instead_of_an_error(django_assert_max_num_queries):
+    make_action_history(40)
+    predictor = prediction.train_predictor()
+    Path(predictor.model_file).write_bytes(b"not a model")
+    workflow = add_errors("wf_memory", [(50660, "T2_CH_CERN", 80)])
+    with pytest.raises(ClusteringError):
+        prediction.suggest_action(workflow)
+    assert prediction.suggestion_for_page(workflow) is None
+    suggestion = prediction.Suggestion("acdc", 0.8, [], timezone.now())
+    with django_assert_max_num_queries(0):
+        html = Template("{% load clustering_panels %}{% action_suggestion suggestion %}").render(
+            Context({"suggestion": suggestion})
+        )
+    assert "Suggested action:</strong> acdc" in html and "80%" in html
 
 
 def test_training_refuses_with_too_few_submissions():
