@@ -23,7 +23,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from clustering import locks
-from workflows.bulk import bulk_insert, in_clause_chunk
+from workflows.bulk import bulk_insert, in_clause_chunk, refresh_planner_statistics
 from workflows.models import Step, Workflow
 from workflows.services import describe_workflow_name, ensure_steps
 from workflows.sources import SourceError, get_json
@@ -385,6 +385,7 @@ def ingest_current_errors(source: str | None = None, *, progress: Progress = Non
                 ErrorCount, ErrorCount.objects.all(), wanted, {}, delete_missing=True, progress=progress
             )
             _record(report, started_at)
+        refresh_planner_statistics(ErrorCount, Step, Workflow)
     return report
 
 

@@ -50,3 +50,14 @@ def bulk_insert(model, columns: Sequence[str], rows: list[tuple], *, ignore_conf
             )
         )
         raw.execute(sql.SQL("DROP TABLE {}").format(staging))
+
+
+def refresh_planner_statistics(*models) -> None:
+    """After a bulk load, let PostgreSQL plan with the new row counts (ANALYZE): until
+    autovacuum gets to it, a freshly filled table looks empty and one workflow's cells are
+    read by scanning the whole snapshot (25 ms instead of 0.1 ms at 160k cells)."""
+    if connection.vendor != "postgresql":
+        return
+    tables = sql.SQL(", ").join(sql.Identifier(model._meta.db_table) for model in models)
+    with connection.cursor() as cursor:
+        cursor.execute(sql.SQL("ANALYZE {}").format(tables))

@@ -128,3 +128,13 @@ def test_a_real_worker_runs_the_ingestion_task(transactional_db, tmp_path, redis
             worker.kill()
             output = worker.communicate()[0].decode(errors="replace")
     assert "Traceback" not in output, output
+
+
+@pytest.mark.django_db
+def test_postgresql_plans_with_the_new_snapshot_size_right_after_a_load(tmp_path):
+    require_postgresql()
+    steps = {f"/wf_{i}/Task": {"84": {"T2_CH_CERN": 1, "T1_US_FNAL": 2}} for i in range(300)}
+    services.ingest_current_errors(write(tmp_path, steps, "all_errors.json"))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [ErrorCount._meta.db_table])
+        assert cursor.fetchone()[0] == 600
