@@ -102,11 +102,18 @@ def legend_html() -> SafeString:
 
 
 def line_chart(
-    days: list, series: list[tuple[str, list[int]]], *, width: int = 760, height: int = 260
+    days: list,
+    series: list[tuple[str, list[int]]],
+    *,
+    rest: tuple[str, list[int]] | None = None,
+    width: int = 760,
+    height: int = 260,
 ) -> SafeString:
     """A line chart of `series` [(label, one value per day)] over `days`, with axes,
-    a legend and a <title> tooltip per point."""
-    left, right, top, bottom = 48, 160, 10, 30
+    a legend and a <title> tooltip per point. `rest` (the sum of everything else) is named
+    in the legend with its last value but not drawn: summed over dozens of codes or sites
+    it dwarfs every line worth reading."""
+    left, right, top, bottom = 48, 170, 10, 30
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = max((max(values) for _, values in series if values), default=0) or 1
     n = len(days)
@@ -149,6 +156,14 @@ def line_chart(
         parts.append(
             f'<rect x="{left + plot_w + 12}" y="{ly - 8}" width="10" height="10" fill="{colour}"/>'
             f'<text x="{left + plot_w + 27}" y="{ly + 1}" class="tick">{esc(label)}</text>'
+        )
+    if rest is not None:
+        label, values = rest
+        ly = top + 14 * len(series) + 8
+        parts.append(
+            f'<text x="{left + plot_w + 12}" y="{ly + 1}" class="tick muted">'
+            f"<title>{esc(label)}: {values[-1] if values else 0} errors on the last day</title>"
+            f"+ {esc(label)}: {values[-1] if values else 0} (not drawn)</text>"
         )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 -- built from escaped text

@@ -506,16 +506,16 @@ def error_trends(*, days: int = 14, top: int = 8) -> dict:
         biggest = sorted(overall, key=lambda key: (-overall[key], str(key)))[:top]
         series = [(str(key), [per_day[key].get(day, 0) for day in days_list]) for key in biggest]
         others = [key for key in overall if key not in biggest]
+        rest = None
         if others:
-            series.append(
-                (
-                    f"{len(others)} others",
-                    [sum(per_day[key].get(day, 0) for key in others) for day in days_list],
-                )
+            rest = (
+                f"{len(others)} others",
+                [sum(per_day[key].get(day, 0) for key in others) for day in days_list],
             )
         result[name] = {
             "series": series,
-            "chart": charts.line_chart(days_list, series) if days_list else "",
+            "rest": rest,
+            "chart": charts.line_chart(days_list, series, rest=rest) if days_list else "",
         }
     return result
 

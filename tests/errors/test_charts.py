@@ -37,3 +37,11 @@ def test_line_chart_has_a_point_with_a_tooltip_per_day_and_series():
     assert svg.count("<circle") == 4
     assert "&lt;50660&gt; on 2026-11-24: 7 errors" in svg
     assert "<50660>" not in svg
+
+
+def test_the_rest_is_named_in_the_legend_but_does_not_flatten_the_lines():
+    days = [date(2026, 11, 23), date(2026, 11, 24)]
+    svg = charts.line_chart(days, [("84", [3, 7])], rest=("17 others", [900, 1000]))
+    assert svg.count("<polyline") == 1 and svg.count("<circle") == 2
+    assert "17 others: 1000 (not drawn)" in svg
+    assert ">7</text>" in svg  # the y axis tops at the drawn lines' peak, not the rest's
