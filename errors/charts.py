@@ -162,8 +162,9 @@ def line_chart(
         ly = top + 14 * len(series) + 8
         parts.append(
             f'<text x="{left + plot_w + 12}" y="{ly + 1}" class="tick muted">'
-            f"<title>{esc(label)}: {values[-1] if values else 0} errors on the last day</title>"
-            f"+ {esc(label)}: {values[-1] if values else 0} (not drawn)</text>"
+            f"<title>{esc(label)}, summed: {values[-1] if values else 0} errors on the last day "
+            f"(not drawn, it would flatten the lines above)</title>"
+            f"+ {esc(label)}: {values[-1] if values else 0}</text>"
         )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 -- built from escaped text

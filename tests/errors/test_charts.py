@@ -43,5 +43,5 @@ def test_the_rest_is_named_in_the_legend_but_does_not_flatten_the_lines():
     days = [date(2026, 11, 23), date(2026, 11, 24)]
     svg = charts.line_chart(days, [("84", [3, 7])], rest=("17 others", [900, 1000]))
     assert svg.count("<polyline") == 1 and svg.count("<circle") == 2
-    assert "17 others: 1000 (not drawn)" in svg
+    assert "+ 17 others: 1000</text>" in svg and "not drawn" in svg
     assert ">7</text>" in svg  # the y axis tops at the drawn lines' peak, not the rest's
