@@ -5,6 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from clustering.models import Clustering, ClusterMembership
 from errors import demo, services
 from errors.models import ErrorCount, ErrorHistory
 from workflows.models import Workflow
@@ -34,6 +35,8 @@ def test_demo_command_loads_once(settings, tmp_path):
     buckets = ErrorHistory.objects.values("bucket").distinct().count()
     assert buckets == 4  # three past days + now
     assert (tmp_path / "demo" / "site_status.json").exists()
+    clustered = ClusterMembership.objects.filter(clustering__state=Clustering.State.DONE)
+    assert clustered.count() == Workflow.objects.filter(steps__errors__isnull=False).distinct().count()
 
     again = StringIO()
     call_command("load_demo_data", stdout=again)

@@ -3,6 +3,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from clustering.services import ClusteringError, recluster_workflows
 from errors import services
 from errors.models import ErrorImport
 
@@ -23,3 +24,11 @@ class Command(BaseCommand):
         directory = Path(settings.VAR_DIR) / "demo"
         report = services.load_demo_data(n_workflows=workflows, seed=seed, days=days, directory=directory)
         self.stdout.write(self.style.SUCCESS(f"demo data in {directory}: {report.summary_line()}"))
+        # Cluster once now, so the demo's workflow pages list similar workflows before the
+        # daily schedule first runs.
+        try:
+            job = recluster_workflows()
+        except ClusteringError as exc:
+            self.stderr.write(f"demo data not clustered: {exc}")
+        else:
+            self.stdout.write(f"clustered: {job.message}")
