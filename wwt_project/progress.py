@@ -1,6 +1,8 @@
 """Progress bars for the management commands, drawn on the terminal under Django's stderr."""
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from tqdm import tqdm
 
@@ -40,3 +42,16 @@ class PhaseBars:
 
     def __exit__(self, *exc_info):
         self.close()
+
+
+@contextmanager
+def stage_bar(stderr, stages: int, desc: str, *, disable: bool = False) -> Iterator[Callable[[str], None]]:
+    """A bar of `stages` steps on the command's terminal stream; yields `progress(stage)`,
+    which names the stage just done and advances the bar by one."""
+    with tqdm(total=stages, desc=desc, disable=disable, file=terminal_stream(stderr)) as bar:
+
+        def progress(stage: str) -> None:
+            bar.set_postfix_str(stage)
+            bar.update(1)
+
+        yield progress

@@ -1,8 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
 from clustering import services
-from wwt_project.progress import terminal_stream
+from wwt_project.progress import stage_bar
 
 STAGES = ["loading errors", "building vectors", "fitting KMeans", "projecting", "storing clusters"]
 
@@ -14,14 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args, no_progress=False, **options):
-        with tqdm(
-            total=len(STAGES), desc="reclustering", disable=no_progress, file=terminal_stream(self.stderr)
-        ) as bar:
-
-            def progress(stage):
-                bar.set_postfix_str(stage)
-                bar.update(1)
-
+        with stage_bar(self.stderr, len(STAGES), "reclustering", disable=no_progress) as progress:
             try:
                 job = services.recluster_workflows(progress=progress)
             except services.ClusteringError as exc:

@@ -1,8 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
 from clustering import prediction, services
-from wwt_project.progress import terminal_stream
+from wwt_project.progress import stage_bar
 
 
 class Command(BaseCommand):
@@ -12,13 +11,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args, no_progress=False, **options):
-        stream = terminal_stream(self.stderr)
-        with tqdm(total=len(prediction.TARGETS), desc="training", disable=no_progress, file=stream) as bar:
-
-            def progress(target):
-                bar.set_postfix_str(target)
-                bar.update(1)
-
+        with stage_bar(self.stderr, len(prediction.TARGETS), "training", disable=no_progress) as progress:
             try:
                 predictor = prediction.train_predictor(progress=progress)
             except services.ClusteringError as exc:
