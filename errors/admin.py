@@ -1,7 +1,31 @@
 from django.contrib import admin
 
+from workflows.exit_codes import exit_code_label
+
 from .forms import ProcedureAdminForm
 from .models import ErrorCount, ErrorHistory, ErrorImport, Explanation, Procedure
+
+
+class ExitCodeFilter(admin.SimpleListFilter):
+    """Filter by exit code, named as the pages name them (-1 is NotReported)."""
+
+    title = "exit code"
+    parameter_name = "exit_code"
+
+    def lookups(self, request, model_admin):
+        codes = model_admin.model.objects.order_by("exit_code").values_list("exit_code", flat=True).distinct()
+        return [(str(code), exit_code_label(code)) for code in codes]
+
+    def queryset(self, request, queryset):
+        try:
+            return queryset.filter(exit_code=int(self.value())) if self.value() else queryset
+        except ValueError:  # a hand-edited URL
+            return queryset.none()
+
+
+@admin.display(description="exit code", ordering="exit_code")
+def shown_exit_code(obj):
+    return exit_code_label(obj.exit_code)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -19,8 +43,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(ErrorCount)
 class ErrorCountAdmin(ReadOnlyAdmin):
-    list_display = ["step", "exit_code", "site", "count"]
-    list_filter = ["exit_code"]
+    list_display = ["step", shown_exit_code, "site", "count"]
+    list_filter = [ExitCodeFilter]
     search_fields = ["step__name", "site"]
     list_select_related = ["step"]
     show_full_result_count = False
@@ -28,7 +52,7 @@ class ErrorCountAdmin(ReadOnlyAdmin):
 
 @admin.register(ErrorHistory)
 class ErrorHistoryAdmin(ReadOnlyAdmin):
-    list_display = ["bucket", "step", "exit_code", "site", "count"]
+    list_display = ["bucket", "step", shown_exit_code, "site", "count"]
     list_filter = ["bucket"]
     search_fields = ["step__name", "site"]
     list_select_related = ["step"]
@@ -48,14 +72,15 @@ class ErrorImportAdmin(ReadOnlyAdmin):
         "updated",
         "deleted",
         "bad_entries",
+        "dropped_steps",
     ]
     list_filter = ["kind"]
 
 
 @admin.register(Explanation)
 class ExplanationAdmin(ReadOnlyAdmin):
-    list_display = ["step", "exit_code", "site", "error_type", "fetched_at"]
-    list_filter = ["exit_code"]
+    list_display = ["step", shown_exit_code, "site", "sample_exit_code", "error_type", "fetched_at"]
+    list_filter = [ExitCodeFilter]
     search_fields = ["step__name", "details"]
     list_select_related = ["step"]
 
@@ -63,5 +88,5 @@ class ExplanationAdmin(ReadOnlyAdmin):
 @admin.register(Procedure)
 class ProcedureAdmin(admin.ModelAdmin):
     form = ProcedureAdminForm
-    list_display = ["exit_code", "cause", "match_expression"]
+    list_display = [shown_exit_code, "cause", "match_expression"]
     search_fields = ["exit_code", "cause"]

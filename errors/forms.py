@@ -4,6 +4,8 @@ import re
 
 from django import forms
 
+from workflows.exit_codes import NOT_REPORTED_LABEL, parse_exit_code
+
 from .models import Procedure
 from .selectors import PIEVARS
 
@@ -34,13 +36,31 @@ class GlobalViewForm(forms.Form):
         return self.cleaned_data["pievar"] or "errorcode"
 
 
+class ExitCodeField(forms.Field):
+    """An exit code as links and people give it: an integer, or "NotReported" (stored as -1)."""
+
+    default_error_messages = {
+        "invalid": f"errorcode must be an integer or {NOT_REPORTED_LABEL}.",
+        "out_of_range": "errorcode must be between -2147483648 and 2147483647.",
+    }
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            code = parse_exit_code(value)
+        except ValueError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+        if not -(2**31) <= code < 2**31:  # the column's range: a bigger one would fail the query
+            raise forms.ValidationError(self.error_messages["out_of_range"], code="out_of_range")
+        return code
+
+
 class ListPageForm(forms.Form):
     """Two of errorcode, sitename and workflow. `workflowstep` (a step path) may stand for
     the workflow, narrowing it to that step: a step row's pie in the global view."""
 
-    errorcode = forms.IntegerField(
-        required=False, error_messages={"invalid": "errorcode must be an integer."}
-    )
+    errorcode = ExitCodeField(required=False)
     sitename = forms.CharField(max_length=100, required=False)
     workflow = forms.CharField(max_length=400, required=False)
     workflowstep = forms.CharField(max_length=1000, required=False)
@@ -65,7 +85,7 @@ class ListPageForm(forms.Form):
 
 
 class ExplainErrorForm(forms.Form):
-    errorcode = forms.IntegerField(error_messages={"invalid": "errorcode must be an integer."})
+    errorcode = ExitCodeField()
     workflowstep = forms.CharField(max_length=1000)
 
 

@@ -68,6 +68,9 @@ class ErrorImport(models.Model):
     updated = models.PositiveIntegerField(default=0)
     deleted = models.PositiveIntegerField(default=0)
     bad_entries = models.PositiveIntegerField(default=0)
+    dropped_steps = models.PositiveIntegerField(
+        default=0, help_text="LogCollect and Cleanup steps left out (errors.keep_logcollect_cleanup)"
+    )
     bad_examples = models.JSONField(default=list, blank=True)
 
     class Meta:
@@ -80,11 +83,16 @@ class ErrorImport(models.Model):
 
 
 class Explanation(models.Model):
-    """A log snippet from WMStats job details for (step, exit code, site)."""
+    """A log snippet from WMStats job details for (step, exit code, site). `exit_code` is
+    the cell WMStats files it under; `sample_exit_code` and `error_type` are the sample's
+    own, which may differ (a log-archive failure 99999 inside an 8001 cell)."""
 
     step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="explanations")
     exit_code = models.IntegerField()
     site = models.CharField(max_length=100, blank=True)
+    sample_exit_code = models.IntegerField(
+        null=True, blank=True, help_text="The sample's own exitCode (None when WMStats gave none)"
+    )
     error_type = models.CharField(max_length=200, blank=True)
     details = models.TextField()
     fetched_at = models.DateTimeField(auto_now=True)

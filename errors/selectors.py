@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce, NullIf, RowNumber, TruncDate
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from workflows.exit_codes import exit_code_label
 from workflows.models import Step, Workflow
 
 from . import charts
@@ -81,9 +82,11 @@ class PrepGroup:
     rows: list[PieRow] = field(default_factory=list)
 
 
-def _row_cells(splits: dict, columns: list, href_for) -> str:
+def _row_cells(splits: dict, columns: list, href_for, title_for=str) -> str:
     return "".join(
-        charts.pie_cell(str(column), splits[column], href_for(column)) if column in splits else "<td></td>"
+        charts.pie_cell(title_for(column), splits[column], href_for(column))
+        if column in splits
+        else "<td></td>"
         for column in columns
     )
 
@@ -198,6 +201,9 @@ def _grouped_view(
     column_field = "site" if pievar == "errorcode" else "exit_code"
     split_field = PIEVARS[pievar]
     column_param = "sitename" if column_field == "site" else "errorcode"
+    # Exit codes are named as people read them (-1 is "NotReported") in titles, slices, links.
+    column_title = exit_code_label if column_field == "exit_code" else str
+    split_label = exit_code_label if split_field == "exit_code" else (lambda split: split)
     base = _filtered(campaign, prep_id, site)
     column_totals, groups = _group_index(column_field, campaign, prep_id, site, snapshot)
     columns = list(column_totals)
@@ -227,14 +233,16 @@ def _grouped_view(
     per_step: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(dict)))
     workflow_info: dict[str, tuple[str, bool]] = {}
     for step, workflow, prep, is_acdc, column, split, count in cells:
-        per_step[workflow][step][column][split] = count
+        per_step[workflow][step][column][split_label(split)] = count
         workflow_info[workflow] = (prep or workflow, is_acdc)
 
     links: dict = {}
 
     def link_for(workflow: str, column) -> str:
         if (workflow, column) not in links:
-            links[(workflow, column)] = charts.link("/listpage", workflow=workflow, **{column_param: column})
+            links[(workflow, column)] = charts.link(
+                "/listpage", workflow=workflow, **{column_param: column_title(column)}
+            )
         return links[(workflow, column)]
 
     for workflow in sorted(workflow_info, key=lambda name: (workflow_info[name][1], name)):
@@ -259,7 +267,7 @@ def _grouped_view(
                 workflow=workflow,
                 is_acdc=workflow_info[workflow][1],
                 total=sum(sum(split.values()) for split in merged.values()),
-                cells_html=mark_safe(_row_cells(merged, columns, workflow_link)),  # noqa: S308
+                cells_html=mark_safe(_row_cells(merged, columns, workflow_link, column_title)),  # noqa: S308
             )
         )
         for step in sorted(steps):
@@ -267,7 +275,7 @@ def _grouped_view(
 
             # A step's pie shows that step only: so does the list page it opens.
             def step_link(column, step=step):
-                return charts.link("/listpage", workflowstep=step, **{column_param: column})
+                return charts.link("/listpage", workflowstep=step, **{column_param: column_title(column)})
 
             group.rows.append(
                 PieRow(
@@ -275,7 +283,7 @@ def _grouped_view(
                     label=label,
                     workflow=workflow,
                     total=sum(sum(split.values()) for split in steps[step].values()),
-                    cells_html=mark_safe(_row_cells(steps[step], columns, step_link)),  # noqa: S308
+                    cells_html=mark_safe(_row_cells(steps[step], columns, step_link, column_title)),  # noqa: S308
                 )
             )
 
@@ -357,11 +365,13 @@ def _code_by_site_view(campaign: str, prep_id: str, site: str) -> dict:
             rest = total - sum(count for _, count in slices)
             if rest:
                 slices.append((f"{n_steps - len(slices)} other steps", rest))
-            svg = charts.pie_svg(f"exit code {code} at {site}", slices, total, more=bool(rest))
-            href = charts.link("/listpage", errorcode=code, sitename=site)
+            svg = charts.pie_svg(
+                f"exit code {exit_code_label(code)} at {site}", slices, total, more=bool(rest)
+            )
+            href = charts.link("/listpage", errorcode=exit_code_label(code), sitename=site)
             cells.append(f'<td class="pc"><a href="{href}">{svg}</a></td>')
         cells_html = mark_safe("".join(cells))  # noqa: S308 -- pie_svg escapes
-        rows.append(PieRow(kind="code", label=str(code), total=row_total, cells_html=cells_html))
+        rows.append(PieRow(kind="code", label=exit_code_label(code), total=row_total, cells_html=cells_html))
     column_totals = defaultdict(int)
     for (_, site), (total, _) in by_cell.items():
         column_totals[site] += total
@@ -453,7 +463,7 @@ def errors_per_site(statuses: dict[str, str]) -> list[dict]:
     totals, per_code = _site_aggregates()
     rows = []
     for site, errors, workflows, steps in totals:
-        split = per_code.get(site, {})
+        split = {exit_code_label(code): count for code, count in per_code.get(site, {}).items()}
         # The pie opens the global view narrowed to its site (its workflows, split by exit code).
         link = site_view_link(site)
         pie = charts.pie_cell(site, split, link)
@@ -504,7 +514,8 @@ def error_trends(*, days: int = 14, top: int = 8) -> dict:
             per_day[key][day_of_bucket[bucket]] += total
             overall[key] += total
         biggest = sorted(overall, key=lambda key: (-overall[key], str(key)))[:top]
-        series = [(str(key), [per_day[key].get(day, 0) for day in days_list]) for key in biggest]
+        name_of = exit_code_label if field_name == "exit_code" else str
+        series = [(name_of(key), [per_day[key].get(day, 0) for day in days_list]) for key in biggest]
         others = [key for key in overall if key not in biggest]
         rest = None
         if others:
@@ -530,6 +541,8 @@ class Snippet:
     details: str
     highlighted: str  # escaped HTML with the procedure's matches in <mark>
     parameters: list[str]
+    # The sample's own exit code (None: WMStats gave none); it may differ from the cell's.
+    sample_exit_code: int | None = None
 
 
 def highlight(text: str, pattern: re.Pattern | None) -> tuple[str, list[str]]:
@@ -567,7 +580,16 @@ def snippets(step: Step, exit_code: int, procedure: Procedure | None) -> list[Sn
     result = []
     for row in Explanation.objects.filter(step=step, exit_code=exit_code).order_by("site", "id"):
         marked, found = highlight(row.details, pattern)
-        result.append(Snippet(row.site, row.error_type, row.details, mark_safe(marked), found))  # noqa: S308
+        result.append(
+            Snippet(
+                row.site,
+                row.error_type,
+                row.details,
+                mark_safe(marked),  # noqa: S308 -- highlight escapes
+                found,
+                sample_exit_code=row.sample_exit_code,
+            )
+        )
     return result
 
 

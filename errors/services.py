@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from clustering import locks
 from workflows.bulk import bulk_insert, in_clause_chunk, refresh_planner_statistics
+from workflows.exit_codes import NOT_REPORTED, exit_code_label, parse_exit_code
 from workflows.models import Step, Workflow
 from workflows.services import describe_workflow_name, ensure_steps
 from workflows.sources import SourceError, get_json
@@ -79,6 +80,7 @@ class IngestReport:
     updated: int = 0
     deleted: int = 0
     bad_entries: int = 0
+    dropped_steps: int = 0  # LogCollect/Cleanup steps left out on purpose, not bad entries
     bad_examples: list[str] = field(default_factory=list)
 
     def summary(self) -> dict:
@@ -89,6 +91,8 @@ class IngestReport:
             f"{self.kind}: {self.cells} cells in {self.steps} steps of {self.workflows} workflows "
             f"({self.created} new, {self.updated} changed, {self.deleted} removed)"
         )
+        if self.dropped_steps:
+            line += f"; left out {self.dropped_steps} LogCollect/Cleanup steps"
         if self.bad_entries:
             line += f"; skipped {self.bad_entries} bad entries, e.g. " + "; ".join(self.bad_examples[:3])
         return line
@@ -196,16 +200,42 @@ def _count_problem(count) -> str:
     return ""
 
 
-def parse_error_document(document: dict, *, progress: Progress = None) -> tuple[list[Cell], list[str]]:
+def is_logcollect_or_cleanup(step: str) -> bool:
+    """Whether `step` (a path /<workflow>/<task>/...) is a LogCollect or Cleanup task. Only
+    the task part is read: a workflow name holding "Cleanup" does not drop its steps."""
+    task_path = step.split("/", 2)[2] if step.count("/") >= 2 else step
+    return "LogCollect" in task_path or "Cleanup" in task_path
+
+
+def _keep_logcollect_cleanup() -> bool:
+    return bool(settings.WWT.get("errors", {}).get("keep_logcollect_cleanup", False))
+
+
+def _exit_code_of(code) -> int:
+    """The stored exit code of an all_errors key ("NotReported" is -1); ValueError if none."""
+    if not isinstance(code, str):
+        raise ValueError(code)
+    return parse_exit_code(code)
+
+
+def parse_error_document(
+    document: dict, *, keep_logcollect_cleanup: bool | None = None, progress: Progress = None
+) -> tuple[list[Cell], list[str], int]:
     """Validate the entries of an all_errors document.
 
-    Returns the non-zero cells and a description of each bad entry (skipped): a step
-    that is not `/<workflow>/<task>`, a name too long for its column, a non-numeric or
-    out-of-range exit code, a count that is not an integer in 0..2**31-1, or a non-object
-    where an object belongs.
+    Returns the non-zero cells, a description of each bad entry (skipped) and the number
+    of LogCollect/Cleanup steps left out (unless `keep_logcollect_cleanup`, default from
+    config.yml's errors.keep_logcollect_cleanup). Bad entries: a step that is not
+    `/<workflow>/<task>`, a name too long for its column, a non-numeric or out-of-range
+    exit code, a count that is not an integer in 0..2**31-1, or a non-object where an
+    object belongs. `NotReported` is exit code -1, and its count 0 is stored as 1 (the
+    original's rule: Unified lists it with 0 for a task whose files went unreported).
     """
+    if keep_logcollect_cleanup is None:
+        keep_logcollect_cleanup = _keep_logcollect_cleanup()
     cells: list[Cell] = []
     bad: list[str] = []
+    dropped = 0
     workflow_problems: dict[str, str] = {}
     good_sites: set[str] = set()
     low, high = EXIT_CODE_RANGE
@@ -221,37 +251,41 @@ def parse_error_document(document: dict, *, progress: Progress = None) -> tuple[
         if not isinstance(codes, dict):
             bad.append(f"step {_shown(step)}: expected an object of exit codes, got {type(codes).__name__}")
             continue
+        if not keep_logcollect_cleanup and is_logcollect_or_cleanup(step):
+            dropped += 1
+            continue
         for code, sites in codes.items():
             try:
-                exit_code = int(code)
-            except (TypeError, ValueError):
-                bad.append(f"step {_shown(step)}: exit code {_shown(code)} is not an integer")
+                exit_code = _exit_code_of(code)
+            except ValueError:
+                bad.append(f"step {_shown(step)}: exit code {_shown(code)} is not an integer or NotReported")
                 continue
             if not low <= exit_code <= high:
                 bad.append(
                     f"step {_shown(step)}: exit code {_shown(exit_code)} is out of range ({low}..{high})"
                 )
                 continue
+            label = exit_code_label(exit_code)
             if not isinstance(sites, dict):
                 bad.append(
-                    f"step {_shown(step)} code {exit_code}: expected an object of sites, "
+                    f"step {_shown(step)} code {label}: expected an object of sites, "
                     f"got {type(sites).__name__}"
                 )
                 continue
             for site, count in sites.items():
                 if site not in good_sites:
                     if not site or _name_problem(site, MAX_SITE_NAME):
-                        bad.append(f"step {_shown(step)} code {exit_code}: bad site name {_shown(site)}")
+                        bad.append(f"step {_shown(step)} code {label}: bad site name {_shown(site)}")
                         continue
                     good_sites.add(site)
                 problem = _count_problem(count)
                 if problem:
-                    bad.append(f"step {_shown(step)} code {exit_code} site {site}: {problem}")
-                elif count:
-                    cells.append((step, exit_code, site, count))
+                    bad.append(f"step {_shown(step)} code {label} site {site}: {problem}")
+                elif count or exit_code == NOT_REPORTED:
+                    cells.append((step, exit_code, site, count or 1))
     if progress:
         progress(CHECKING, total, total)
-    return cells, bad
+    return cells, bad, dropped
 
 
 def history_bucket(moment: datetime | None = None) -> datetime:
@@ -353,9 +387,13 @@ def _sync(
 
 
 def _prepare(source: str, kind: str, progress: Progress) -> tuple[list[Cell], IngestReport]:
-    cells, bad = parse_error_document(read_error_document(source), progress=progress)
+    cells, bad, dropped = parse_error_document(read_error_document(source), progress=progress)
     report = IngestReport(
-        kind=kind, source=source, bad_entries=len(bad), bad_examples=bad[:BAD_EXAMPLES_KEPT]
+        kind=kind,
+        source=source,
+        bad_entries=len(bad),
+        bad_examples=bad[:BAD_EXAMPLES_KEPT],
+        dropped_steps=dropped,
     )
     report.cells = len(cells)
     report.steps = len({cell[0] for cell in cells})
@@ -458,7 +496,7 @@ def load_demo_data(*, n_workflows: int = 300, seed: int = 1, days: int = 7, dire
     (directory / "site_status.json").write_text(json.dumps(demo.generate_site_status(seed=seed)))
     report = ingest_current_errors(str(path))
     rng = random.Random(seed)
-    cells, _ = parse_error_document(document)
+    cells, _, _ = parse_error_document(document)
     with ingestion_lock(), transaction.atomic():
         step_ids = ensure_steps({cell[0] for cell in cells})
         current = _keyed_cells(cells, step_ids)
@@ -483,8 +521,9 @@ DETAILS_KEPT = 20_000
 
 def refresh_explanations(workflow) -> int:
     """Replace the stored log samples of `workflow` (a workflows.models.Workflow) with what
-    WMStats job detail says now: at most SAMPLES_PER_CELL per (step, exit code, site),
-    long texts cut. Raises workflows.sources.SourceError (nothing changed) when WMStats
+    WMStats job detail says now (job and submit failures): at most SAMPLES_PER_CELL per
+    (step, exit code, site), each with its own exit code and error type, long texts cut.
+    Raises workflows.sources.SourceError (nothing changed) when WMStats
     cannot answer. Returns the number of samples stored."""
     from workflows.sources import fetch_job_detail
 
@@ -492,9 +531,11 @@ def refresh_explanations(workflow) -> int:
 
     samples = fetch_job_detail(workflow.name)
     prefix = f"/{workflow.name}/"
+    keep_all_steps = _keep_logcollect_cleanup()
     kept: dict[tuple, list] = {}
     for sample in samples:
-        if sample.step.startswith(prefix):
+        # A step ingestion leaves out gets no samples either (and no Step row for them).
+        if sample.step.startswith(prefix) and (keep_all_steps or not is_logcollect_or_cleanup(sample.step)):
             cell = kept.setdefault((sample.step, sample.exit_code, sample.site[:100]), [])
             if len(cell) < SAMPLES_PER_CELL:
                 cell.append(sample)
@@ -507,6 +548,7 @@ def refresh_explanations(workflow) -> int:
                     step_id=step_ids[step],
                     exit_code=code,
                     site=site,
+                    sample_exit_code=sample.sample_exit_code,
                     error_type=sample.error_type,
                     details=sample.details[:DETAILS_KEPT],
                 )

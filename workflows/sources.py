@@ -179,18 +179,60 @@ def fetch_request(workflow: str) -> dict:
 
 @dataclass(frozen=True)
 class LogSample:
-    """One log excerpt from WMStats job details."""
+    """One log excerpt from WMStats job details. `exit_code` is the cell it is filed
+    under; `sample_exit_code` and `error_type` are the sample's own (a 99999 log-archive
+    failure may sit in an 8001 cell). `state` is "jobfailed" or "submitfailed"."""
 
     step: str
     exit_code: int
     site: str
     error_type: str
     details: str
+    sample_exit_code: int | None = None
+    state: str = "jobfailed"
+
+
+# Both carry samples; submit failures (71104, 99303...) live only under submitfailed.
+JOB_DETAIL_STATES = ("jobfailed", "submitfailed")
+
+
+def _sample_exit_code(value) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return None
+
+
+def _samples_of_cell(step: str, state: str, exit_code: int, site: str, site_detail) -> list[LogSample]:
+    """The samples of one {"errorCount": n, "samples": [{"errors": {cmsRun: [...]}}]} cell."""
+    found: list[LogSample] = []
+    samples = site_detail.get("samples") if isinstance(site_detail, dict) else None
+    for sample in samples if isinstance(samples, list) else []:
+        errors = sample.get("errors") if isinstance(sample, dict) else None
+        for entries in errors.values() if isinstance(errors, dict) else []:
+            for entry in entries if isinstance(entries, list) else []:
+                if isinstance(entry, dict) and isinstance(entry.get("details"), str):
+                    found.append(
+                        LogSample(
+                            step=step,
+                            exit_code=exit_code,
+                            site=site,
+                            error_type=str(entry.get("type") or "")[:200],
+                            details=entry["details"],
+                            sample_exit_code=_sample_exit_code(entry.get("exitCode")),
+                            state=state,
+                        )
+                    )
+    return found
 
 
 def fetch_job_detail(workflow: str) -> list[LogSample]:
-    """The log samples WMStats keeps for `workflow`, per (step, exit code, site).
-    Entries in an unexpected shape are skipped; an empty result gives []."""
+    """The log samples WMStats keeps for `workflow`, per (step, exit code, site), from both
+    `jobfailed` and `submitfailed`. Entries in an unexpected shape are skipped; an empty
+    result gives []."""
     url = f"{_base('wmstats')}/wmstatsserver/data/jobdetail/{quote(workflow, safe='')}"
     found = _first_result(get_json(url, what="WMStats job detail"), "WMStats job detail")
     steps = found.get(workflow)
@@ -198,31 +240,17 @@ def fetch_job_detail(workflow: str) -> list[LogSample]:
     if not isinstance(steps, dict):
         return samples
     for step, step_detail in steps.items():
-        failed = step_detail.get("jobfailed") if isinstance(step_detail, dict) else None
-        if not isinstance(failed, dict):
-            continue
-        for code, sites in failed.items():
-            try:
-                exit_code = int(code)
-            except (TypeError, ValueError):
+        for state in JOB_DETAIL_STATES:
+            failed = step_detail.get(state) if isinstance(step_detail, dict) else None
+            if not isinstance(failed, dict):
                 continue
-            for site, site_detail in (sites or {}).items() if isinstance(sites, dict) else []:
-                for sample in (
-                    (site_detail or {}).get("samples") or [] if isinstance(site_detail, dict) else []
-                ):
-                    errors = sample.get("errors") if isinstance(sample, dict) else None
-                    for entries in (errors or {}).values() if isinstance(errors, dict) else []:
-                        for entry in entries if isinstance(entries, list) else []:
-                            if isinstance(entry, dict) and isinstance(entry.get("details"), str):
-                                samples.append(
-                                    LogSample(
-                                        step=str(step),
-                                        exit_code=exit_code,
-                                        site=str(site),
-                                        error_type=str(entry.get("type") or "")[:200],
-                                        details=entry["details"],
-                                    )
-                                )
+            for code, sites in failed.items():
+                try:
+                    exit_code = int(code)
+                except (TypeError, ValueError):
+                    continue
+                for site, site_detail in sites.items() if isinstance(sites, dict) else []:
+                    samples.extend(_samples_of_cell(str(step), state, exit_code, str(site), site_detail))
     return samples
 
 

@@ -56,6 +56,9 @@ DEFAULTS = {
         "site_status_minutes": 60,
     },
     "history": {"bucket_minutes": 60},
+    # false: steps named *LogCollect* or *Cleanup* are left out at ingestion, as the
+    # original did (they cannot be recovered by an action).
+    "errors": {"keep_logcollect_cleanup": False},
 }
 
 _LIST_OF_STRINGS = ("accounts.allowed_domains", "accounts.whitelisted_emails", "actions.enabled")

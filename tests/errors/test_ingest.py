@@ -123,7 +123,7 @@ def test_bad_entries_are_skipped_and_reported(tmp_path):
                 "T1_US_FNAL": 1.5,
                 "T2_CH_CERN": True,
             },
-            "NotReported": {"T2_US_MIT": 3},
+            "Unknown": {"T2_US_MIT": 3},  # NotReported is a real code (-1); this is none
             "134": ["T2_US_MIT"],
         },
         "no-leading-slash/task": {"8001": {"T2_US_MIT": 1}},
@@ -138,7 +138,7 @@ def test_bad_entries_are_skipped_and_reported(tmp_path):
     examples = " | ".join(report.bad_examples)
     assert "negative count -2" in examples
     assert "count '5' is not an integer" in examples
-    assert "exit code 'NotReported' is not an integer" in examples
+    assert "exit code 'Unknown' is not an integer or NotReported" in examples
     assert "not a path /<workflow>/<task>" in examples
     stored = ErrorImport.objects.get()
     assert stored.bad_entries == 9 and stored.bad_examples[:2] == report.bad_examples[:2]
