@@ -221,6 +221,7 @@ def job_detail_samples(db, tmp_path, settings, fake_sources, empty_cache):
     return fake_sources
 
 
+@pytest.mark.pg_too
 def test_samples_of_submit_failures_are_stored_with_their_own_code(job_detail_samples):
     workflow = Workflow.objects.get(name=JD_WORKFLOW)
     assert services.refresh_explanations(workflow) == 5
@@ -285,6 +286,7 @@ def test_file_open_procedures_are_seeded_in_the_originals_words():
         assert procedure.match_expression == r"(root://[-/\w\.]+\.root)"
 
 
+@pytest.mark.pg_too
 @pytest.mark.django_db
 def test_the_procedure_migration_keeps_an_admins_row():
     migration = importlib.import_module("errors.migrations.0004_file_open_procedures")
@@ -302,6 +304,7 @@ def test_the_procedure_migration_keeps_an_admins_row():
 # Item 9: every cell, every page, the history ----------------------------------------------
 
 
+@pytest.mark.pg_too
 def test_every_cell_equals_what_the_pages_and_history_show(client, real_errors, tmp_path):
     assert snapshot() == EXPECTED
 
