@@ -582,6 +582,10 @@ def refresh_snapshot_requests() -> dict:
     report = refresh_request_parameters(list(workflow_ids))
     if report.problem:
         logger.warning("ReqMgr2 parameters not refreshed: %s", report.problem)
+    if report.updated:
+        from . import selectors
+
+        selectors.forget_grouped_pages()
     return report.summary()
 
 
