@@ -11,7 +11,7 @@ from actions.models import Action
 from tests.factories import StepFactory, WorkflowFactory
 from tests.workflows.fake_sources import ACDC_VIEW, acdc_answer, closed_port_url, configure, ssb_answer
 
-pytestmark = pytest.mark.usefixtures("empty_cache")
+pytestmark = [pytest.mark.usefixtures("empty_cache"), pytest.mark.pg_too]
 
 NAME = "pdmvserv_task_TOP-Run3Summer22EEGS-00077__v1_T_261121_090000_7777"
 GEN = "TOP-Run3Summer22EEGS-00077_0"

@@ -17,7 +17,7 @@ from workflows import selectors, sources
 from workflows.models import Site, Workflow
 from workflows.selectors import SITE_STATUS_UNAVAILABLE
 
-pytestmark = pytest.mark.usefixtures("empty_cache")
+pytestmark = [pytest.mark.usefixtures("empty_cache"), pytest.mark.pg_too]
 
 WORKFLOW = "pdmvserv_task_EGM-Run3Summer23DRPremix-00042__v1_T_261120_080000_4242"
 DIGI = "EGM-Run3Summer23DRPremix-00042_0"

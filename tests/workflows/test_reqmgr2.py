@@ -13,7 +13,7 @@ from workflows import sources
 from workflows.models import Workflow
 from workflows.services import refresh_request_parameters
 
-pytestmark = pytest.mark.usefixtures("empty_cache")
+pytestmark = [pytest.mark.usefixtures("empty_cache"), pytest.mark.pg_too]
 
 TASKCHAIN = "pdmvserv_task_BPH-Run3Summer22EEGS-00031__v1_T_261110_101010_3131"
 STEPCHAIN = "pdmvserv_task_SUS-Run3Summer23wmLHEGS-00012__v1_T_261111_111111_1212"

@@ -10,7 +10,7 @@ from tests.workflows.fake_sources import configure, ssb_answer
 from workflows import selectors, sources
 from workflows.models import Site
 
-pytestmark = pytest.mark.usefixtures("empty_cache")
+pytestmark = [pytest.mark.usefixtures("empty_cache"), pytest.mark.pg_too]
 
 
 def test_the_json_map_is_read_as_it_is(settings, fake_sources):
