@@ -174,8 +174,8 @@ def workflow_panel(workflow: Workflow, user) -> dict:
 def form_context(workflow: Workflow, post: QueryDict | None = None, errors: dict | None = None) -> dict:
     """Everything the form template needs: defaults on first show, the operator's input after an error."""
     errors = errors or {}
-    recovery = workflow_selectors.recovery_sites(workflow)
-    statuses = workflow_selectors.site_statuses()
+    choices = workflow_selectors.recovery_site_choices(workflow)
+    recovery, statuses = choices.by_task, choices.statuses
     tasks = workflow_tasks(workflow, recovery)
     every_auto = sorted({site for task in tasks for site in recovery.get(task, [])})
     all_sites = sorted(set(statuses) | set(every_auto))
@@ -196,6 +196,11 @@ def form_context(workflow: Workflow, post: QueryDict | None = None, errors: dict
         "recovery_enabled": ActionKind.RECOVERY in actions,
         "blocks": blocks,
         "tasks_missing_sites": [task for task in tasks if not recovery.get(task)],
+        # Auto serves enabled sites only: say up front where it has none left.
+        "auto_problem": choices.problem,
+        "tasks_without_enabled_sites": [
+            task for task in tasks if recovery.get(task) and not choices.auto(task) and not choices.problem
+        ],
         "recovery_known": bool(recovery),
         "splittings": SPLITTINGS,
         "toggles": TOGGLES,

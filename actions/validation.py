@@ -256,7 +256,8 @@ def _task_parameters(action: str, workflows: list[Workflow], parameters, errors:
     served: dict[str, dict] = {}
     matched: set[str] = set()
     for workflow in workflows:
-        recovery = workflow_selectors.recovery_sites(workflow)
+        choices = workflow_selectors.recovery_site_choices(workflow)
+        recovery = choices.by_task
         known = list(dict.fromkeys(tasks_of[workflow.id] + sorted(recovery)))
         targets = [task for task in known if is_default_task(task)] if everything is not None else []
         explicit = [task for task in blocks if task in known]
@@ -276,14 +277,14 @@ def _task_parameters(action: str, workflows: list[Workflow], parameters, errors:
             sites = values.get("sites")
             if sites is None:
                 banned = set(values.get("ban") or [])
-                sites = [site for site in recovery.get(task, []) if site not in banned]
-            if not sites:
-                errors.add(
-                    f"parameters.{task}.sites",
-                    f"{workflow.name}: no sites can be determined for task {task} "
-                    "(no recovery information, or every site banned); choose the sites by hand (Manual)",
-                )
-                continue
+                sites = [site for site in choices.auto(task) if site not in banned]
+                if not sites:
+                    errors.add(
+                        f"parameters.{task}.sites",
+                        f"{workflow.name}: no sites can be determined for task {task} "
+                        f"({_why_no_auto_sites(choices, task, banned)}); choose the sites by hand (Manual)",
+                    )
+                    continue
             served_task = {"sites": sites}
             for name in ("memory", "multicore", "splitting", "xrootd", "secondary", "group"):
                 if values.get(name) is not None:
@@ -293,6 +294,20 @@ def _task_parameters(action: str, workflows: list[Workflow], parameters, errors:
         if task not in matched:
             errors.add(f"parameters.{task}", f"{task} is not a task of {', '.join(names.values())}")
     return served
+
+
+def _why_no_auto_sites(choices, task: str, banned: set[str]) -> str:
+    if choices.problem:
+        return choices.problem.split(";")[0]
+    if not choices.by_task.get(task):
+        return "no recovery information: the ACDC server lists no known site for it"
+    not_enabled = choices.not_enabled(task)
+    if not choices.auto(task):
+        listed = ", ".join(
+            f"{site} ({choices.statuses.get(site) or 'status unknown'})" for site in not_enabled
+        )
+        return f"no enabled site is left: {listed}"
+    return "every enabled recovery site is banned"
 
 
 def _clone_parameters(parameters, errors: _Errors) -> dict:

@@ -136,10 +136,24 @@ def global_view(
     return view
 
 
+_GROUPING_GENERATION_KEY = "wwt:globalview:grouping"
+
+
+def forget_grouped_pages() -> None:
+    """Retire the pages built for the current snapshot: the workflows' campaigns or prep IDs
+    changed (ReqMgr2 said better than their names), so the same snapshot groups differently."""
+    try:
+        cache.incr(_GROUPING_GENERATION_KEY)
+    except ValueError:  # not set yet
+        cache.set(_GROUPING_GENERATION_KEY, 1, None)
+
+
 def _snapshot_key() -> str:
-    """Names the current snapshot (its import), or "" when there is none to name."""
+    """Names the current snapshot (its import and grouping), or "" when there is none to name."""
     refresh = last_refresh()
-    return f"{refresh.pk}:{refresh.finished_at.timestamp()}" if refresh else ""
+    if not refresh:
+        return ""
+    return f"{refresh.pk}:{refresh.finished_at.timestamp()}:{cache.get(_GROUPING_GENERATION_KEY) or 0}"
 
 
 def _digest(*parts) -> str:

@@ -8,6 +8,7 @@ shared by every process); a second one raises `IngestBusy` at once.
 """
 
 import json
+import logging
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,10 +27,18 @@ from clustering import locks
 from workflows.bulk import bulk_insert, in_clause_chunk, refresh_planner_statistics
 from workflows.exit_codes import NOT_REPORTED, exit_code_label, parse_exit_code
 from workflows.models import Step, Workflow
-from workflows.services import describe_workflow_name, ensure_steps
+from workflows.services import (
+    describe_workflow_name,
+    ensure_sites,
+    ensure_steps,
+    record_site_statuses,
+    refresh_request_parameters,
+)
 from workflows.sources import SourceError, get_json
 
 from .models import ErrorCount, ErrorHistory, ErrorImport
+
+logger = logging.getLogger(__name__)
 
 BAD_EXAMPLES_KEPT = 10
 LOCK_NAME = "error-ingestion"
@@ -321,6 +330,8 @@ def _ensure_steps(cells: list[Cell], progress: Progress) -> dict[str, int]:
     if progress:
         progress(STEPS, 0, len(names))
     step_ids = ensure_steps(names)
+    # A site seen in errors is a known site: Auto site lists may name it.
+    ensure_sites({cell[2] for cell in cells})
     if progress:
         progress(STEPS, len(names), len(names))
     return step_ids
@@ -600,7 +611,24 @@ def refresh_source_caches() -> None:
     workflow_selectors.forget_source_answers()
     # update() leaves auto_now alone: the stored samples now count as old.
     Explanation.objects.update(fetched_at=timezone.now() - timedelta(days=365))
-    workflow_selectors.site_statuses()
+    statuses = workflow_selectors.site_status_answer()
+    if statuses.ok:
+        record_site_statuses(statuses.value)
+
+
+def refresh_snapshot_requests() -> dict:
+    """Store what ReqMgr2 says (prep ID, campaign, type, status, parameters) about the
+    workflows with current errors, bounded by sources.reqmgr2_refresh_limit. Never raises for
+    a source problem: the refresh job goes on and reports it."""
+    workflow_ids = ErrorCount.objects.values_list("step__workflow_id", flat=True).order_by().distinct()
+    report = refresh_request_parameters(list(workflow_ids))
+    if report.problem:
+        logger.warning("ReqMgr2 parameters not refreshed: %s", report.problem)
+    if report.updated:
+        from . import selectors
+
+        selectors.forget_grouped_pages()
+    return report.summary()
 
 
 def warm_page_caches() -> None:

@@ -23,6 +23,8 @@ def refresh_errors(source: str | None = None) -> dict:
     # First, so the source caches are renewed even when the error source is down.
     services.refresh_source_caches()
     summary = services.ingest_current_errors(source).summary()
+    # Before the pages are built: ReqMgr2's campaign and prep ID decide the global view's groups.
+    summary["reqmgr2"] = services.refresh_snapshot_requests()
     services.warm_page_caches()
     return summary
 

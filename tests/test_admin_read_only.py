@@ -48,3 +48,19 @@ def test_workflows_are_still_listed_searched_and_filtered(admin_client):
     assert workflow.name in admin_client.get(url, {"is_acdc__exact": "0"}).content.decode()
     page = admin_client.get(reverse("admin:workflows_workflow_change", args=[workflow.pk])).content.decode()
     assert cell.step.name in page  # its steps, listed read-only
+
+
+def test_sites_open_read_only_in_admin(admin_client):
+    from workflows.models import Site
+
+    site = Site.objects.create(name="T2_CH_CERN", status="drain")
+    assert admin_client.get(reverse("admin:workflows_site_changelist")).status_code == 200
+    page = admin_client.get(reverse("admin:workflows_site_change", args=[site.pk]))
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    assert (
+        admin_client.post(
+            reverse("admin:workflows_site_change", args=[site.pk]), {"status": "enabled"}
+        ).status_code
+        == 403
+    )
+    assert Site.objects.get().status == "drain"

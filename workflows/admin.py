@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Step, Workflow
+from .models import Site, Step, Workflow
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -46,3 +46,12 @@ class StepAdmin(ReadOnlyAdmin):
     list_display = ["name", "workflow"]
     search_fields = ["name"]
     list_select_related = ["workflow"]
+
+
+@admin.register(Site)
+class SiteAdmin(ReadOnlyAdmin):
+    """Sites come from error ingestion and the site-status refresh."""
+
+    list_display = ["name", "status", "status_checked_at"]
+    list_filter = ["status"]
+    search_fields = ["name"]

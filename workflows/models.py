@@ -15,6 +15,10 @@ class Workflow(models.Model):
     request_type = models.CharField(max_length=64, blank=True)
     request_status = models.CharField(max_length=64, blank=True)
     requested_at = models.DateTimeField(null=True, blank=True)
+    # ReqMgr2's parameters as sources.fetch_request parsed them (less requested_at), kept by
+    # the refresh job so pages read the database; null until ReqMgr2 was first asked.
+    request_parameters = models.JSONField(null=True, blank=True)
+    request_fetched_at = models.DateTimeField(null=True, blank=True)
     first_seen = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -44,3 +48,19 @@ class Step(models.Model):
         if prefix and self.name.startswith(prefix):
             return self.name[len(prefix) :]
         return self.name.split("/", 2)[-1]
+
+
+class Site(models.Model):
+    """A CMS compute site the tool knows: one with a status, or one seen in errors.
+    Auto site lists keep only known sites (ACDC locations name storage, not sites)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    # What the site-status source said at the last refresh; "" when it never named the site.
+    status = models.CharField(max_length=32, blank=True)
+    status_checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name

@@ -13,7 +13,8 @@ from django.conf import settings
 from django.core.cache import cache
 
 from . import sources
-from .models import Workflow
+from .models import Site, Workflow
+from .sites import sites_of_locations
 
 logger = logging.getLogger(__name__)
 
@@ -99,15 +100,75 @@ def recovery_sites_answer(workflow: Workflow) -> SourceAnswer:
 
 
 def recovery_sites(workflow: Workflow) -> dict[str, list[str]]:
-    """{task path without /<workflow>/: sorted sites} where the ACDC server says failed work
-    can run again (the "Auto" site list of the action form); {} when unknown."""
+    """{task path without /<workflow>/: sorted storage locations} of the failed files, as the
+    ACDC server lists them (raw; see recovery_site_choices for sites); {} when unknown."""
     return recovery_sites_answer(workflow).value or {}
 
 
 def request_parameters(workflow: Workflow) -> SourceAnswer:
-    """ReqMgr2's parameters of the workflow (see sources.fetch_request), or the problem."""
+    """ReqMgr2's parameters of the workflow (see sources.fetch_request): the copy the refresh
+    job stored when there is one, else ReqMgr2's (cached) answer, or the problem."""
+    if workflow.request_fetched_at and isinstance(workflow.request_parameters, dict):
+        stored = {"resources": [], "tasks": [], "site_whitelist": [], "site_blacklist": []}
+        stored.update(workflow.request_parameters)
+        stored["requested_at"] = workflow.requested_at
+        return SourceAnswer(value=stored, extra={"fetched_at": workflow.request_fetched_at})
     return _ask(
         "reqmgr2", "reqmgr2", "reqmgr2_minutes", lambda: sources.fetch_request(workflow.name), workflow.name
+    )
+
+
+SITE_STATUS_UNAVAILABLE = "site status unavailable; choose sites by hand (Manual)"
+
+
+@dataclass
+class RecoverySites:
+    """Where each task's failed work can run again, as CMS compute sites the tool knows.
+
+    `by_task` holds every such site whatever its status (the form shows them, drained ones in
+    red); `auto(task)` only the enabled ones, the sites "Auto" serves. `problem` says why
+    Auto cannot be served at all (the site status is unavailable)."""
+
+    by_task: dict[str, list[str]]
+    statuses: dict[str, str]
+    problem: str = ""
+
+    def auto(self, task: str) -> list[str]:
+        if self.problem:
+            return []
+        return [site for site in self.by_task.get(task, []) if self.statuses.get(site) == "enabled"]
+
+    def not_enabled(self, task: str) -> list[str]:
+        return [site for site in self.by_task.get(task, []) if self.statuses.get(site) != "enabled"]
+
+
+def known_sites(statuses: dict[str, str]) -> set[str]:
+    """Sites with a status now, or stored (seen in errors or in an earlier status); one query."""
+    return set(statuses) | set(Site.objects.values_list("name", flat=True))
+
+
+def recovery_site_choices(workflow: Workflow) -> RecoverySites:
+    """The ACDC server's locations per task turned into known compute sites (the original
+    tool's rule, workflows.sites); a task with generated events (MCFakeFile) may run anywhere
+    in the request's SiteWhitelist, mapped and filtered the same way."""
+    locations = recovery_sites(workflow)
+    statuses = site_statuses()
+    whitelist: list[str] = []
+    if any(sources.ANYWHERE_IN_WHITELIST in found for found in locations.values()):
+        request = request_parameters(workflow)
+        whitelist = list(request.value.get("site_whitelist") or []) if request.ok else []
+    known = known_sites(statuses) if locations else set()
+    storage_hosts = settings.WWT["sources"]["storage_hosts"]
+    by_task = {
+        task: sites_of_locations(
+            [*found, *(whitelist if sources.ANYWHERE_IN_WHITELIST in found else [])],
+            known_sites=known,
+            storage_hosts=storage_hosts,
+        )
+        for task, found in locations.items()
+    }
+    return RecoverySites(
+        by_task=by_task, statuses=statuses, problem="" if statuses else SITE_STATUS_UNAVAILABLE
     )
 
 

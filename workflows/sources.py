@@ -88,20 +88,52 @@ def _read_local_json(path: str, what: str):
         raise SourceError(f"{what}: {path} is not valid JSON") from exc
 
 
+# SSB's colours, used only when a row has no Status (the original tool's reading).
+_SSB_COLOURS = {"green": "enabled", "yellow": "drain", "red": "disabled"}
+
+
+def parse_site_status(document) -> dict[str, str]:
+    """{site: status} from either shape SOURCES.md names: the JSON map {site: status}, or
+    CMS SSB's {"csvdata": [{"VOName", "Status", "COLORNAME"}, ...]} (Status wins; COLORNAME
+    green/yellow/red means enabled/drain/disabled only when Status is missing). Any other
+    shape is a SourceError: a page of silently "unknown" sites would hide the problem."""
+    if isinstance(document, dict) and isinstance(document.get("csvdata"), list):
+        statuses = {}
+        for row in document["csvdata"]:
+            site = row.get("VOName") if isinstance(row, dict) else None
+            if not isinstance(site, str) or not site.strip():
+                continue
+            status = row.get("Status")
+            if not isinstance(status, str) or not status.strip():
+                status = _SSB_COLOURS.get(str(row.get("COLORNAME") or "").strip().lower(), "unknown")
+            statuses[site.strip()] = status.strip().lower()
+        return statuses
+    if isinstance(document, dict) and all(isinstance(status, str) for status in document.values()):
+        return {str(site): status.strip().lower() for site, status in document.items()}
+    raise SourceError(
+        'site status: unknown format (expected {site: status} or SSB\'s {"csvdata": [{"VOName", "Status"}]})'
+    )
+
+
 def fetch_site_status() -> dict[str, str]:
-    """The site-status JSON {site: status}, from a URL or (demo, tests) a local file path."""
+    """The site statuses {site: status}, from a URL or (demo, tests) a local file path."""
     location = _base("site_status")
     if location.startswith(("http://", "https://")):
         document = get_json(location, what="site status")
     else:
         document = _read_local_json(settings.WWT["sources"]["site_status"], "site status")
-    if not isinstance(document, dict):
-        raise SourceError("site status is not a JSON object {site: status}")
-    return {str(site): str(status) for site, status in document.items()}
+    return parse_site_status(document)
+
+
+# In a task's location list: the task holds generated events (an `MCFakeFile...` file), which
+# can run anywhere the request's SiteWhitelist allows. Not a storage name, so never mapped.
+ANYWHERE_IN_WHITELIST = "SiteWhitelist"
 
 
 def fetch_recovery_sites(workflow: str) -> dict[str, list[str]]:
-    """Union of file locations per task from the ACDC server's byCollectionName view."""
+    """{task: sorted storage locations} of the failed files, from the ACDC server's
+    byCollectionName view. Locations are raw (PNNs, storage hosts): workflows.selectors turns
+    them into sites. A task with `MCFakeFile` files also holds ANYWHERE_IN_WHITELIST."""
     url = f"{_base('acdc')}/couchdb/acdcserver/_design/ACDC/_view/byCollectionName"
     params = {"key": f'"{workflow}"', "include_docs": "true", "reduce": "false"}
     document = get_json(url, params=params, what="the ACDC server")
@@ -116,7 +148,9 @@ def fetch_recovery_sites(workflow: str) -> dict[str, list[str]]:
             continue
         task = sites.setdefault(step[len(prefix) :], set())
         files = doc.get("files")
-        for info in files.values() if isinstance(files, dict) else []:
+        for file_name, info in files.items() if isinstance(files, dict) else []:
+            if isinstance(file_name, str) and file_name.startswith("MCFakeFile"):
+                task.add(ANYWHERE_IN_WHITELIST)
             locations = info.get("locations") if isinstance(info, dict) else None
             if isinstance(locations, list):
                 task.update(site for site in locations if isinstance(site, str))
@@ -142,39 +176,96 @@ def _request_date(value) -> datetime | None:
     return None
 
 
-def fetch_request(workflow: str) -> dict:
-    """ReqMgr2's parameters of `workflow` (only the keys we use; missing ones are None or
-    empty). Raises SourceError when ReqMgr2 is down or does not know the workflow."""
-    url = f"{_base('reqmgr2')}/reqmgr2/data/request"
-    found = _first_result(get_json(url, params={"name": workflow}, what="ReqMgr2"), "ReqMgr2")
-    request = found.get(workflow)
-    if not isinstance(request, dict):
-        raise SourceError(f"ReqMgr2 does not know the workflow {workflow}")
-    tasks = []
-    for number in range(1, 100):
-        task = request.get(f"Task{number}")
-        if not isinstance(task, dict):
-            break
-        tasks.append(str(task.get("TaskName", f"Task{number}")))
+class UnknownRequest(SourceError):
+    """ReqMgr2 answered, but does not know the workflow (it is up: keep asking about others)."""
+
+
+def _number(value) -> int | float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value) if float(value).is_integer() else value
+
+
+def _number_or_per_task(value) -> int | float | dict | None:
+    """ReqMgr2's Memory/Multicore: a number, or a dict {task or step name: number}."""
+    if isinstance(value, dict):
+        per_task = {str(name): _number(number) for name, number in value.items()}
+        return {name: number for name, number in per_task.items() if number is not None}
+    return _number(value)
+
+
+def _chain_tasks(request: dict) -> list[str]:
+    """Task names of a TaskChain (Task1..N, TaskName) or step names of a StepChain (Step1..N,
+    StepName), in order."""
+    for key, name_key in (("Task", "TaskName"), ("Step", "StepName")):
+        declared = request.get(f"{key}Chain")
+        count = declared if isinstance(declared, int) and not isinstance(declared, bool) else 99
+        names = []
+        for number in range(1, min(count, 99) + 1):
+            task = request.get(f"{key}{number}")
+            if not isinstance(task, dict):
+                break
+            names.append(str(task.get(name_key) or f"{key}{number}"))
+        if names:
+            return names
+    return []
+
+
+def _resources(memory, cores, tasks: list[str]) -> list[dict]:
+    """[{"task", "memory", "cores"}] for the page: one unnamed row when both are plain numbers,
+    else one row per task (a per-task value looked up by its name; a number applies to all),
+    or per name of the dicts when the request has no task list."""
+    per_task = [value for value in (memory, cores) if isinstance(value, dict)]
+    if not per_task:
+        return [{"task": "", "memory": memory, "cores": cores}]
+    names = tasks or sorted({name for value in per_task for name in value})
+
+    def of(value, name):
+        return value.get(name) if isinstance(value, dict) else value
+
+    return [{"task": name, "memory": of(memory, name), "cores": of(cores, name)} for name in names]
+
+
+def _text_value(value) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def parse_request(workflow: str, request: dict) -> dict:
+    """The keys we use of one ReqMgr2 request document (missing ones are None or empty)."""
+    tasks = _chain_tasks(request)
+    memory = _number_or_per_task(request.get("Memory"))
+    cores = _number_or_per_task(request.get("Multicore"))
 
     def _list(key):
         value = request.get(key)
         return [str(v) for v in value] if isinstance(value, list) else []
 
     return {
-        "request_type": request.get("RequestType") or "",
-        "request_status": request.get("RequestStatus") or "",
+        "request_type": _text_value(request.get("RequestType")),
+        "request_status": _text_value(request.get("RequestStatus")),
         "requested_at": _request_date(request.get("RequestDate")),
-        "prep_id": request.get("PrepID") or "",
-        "campaign": request.get("Campaign") or "",
-        "requestor": request.get("Requestor") or "",
-        "memory": request.get("Memory"),
-        "cores": request.get("Multicore"),
+        "prep_id": _text_value(request.get("PrepID")),
+        "campaign": _text_value(request.get("Campaign")),
+        "requestor": _text_value(request.get("Requestor")),
+        "memory": memory,
+        "cores": cores,
+        "resources": _resources(memory, cores, tasks),
         "site_whitelist": _list("SiteWhitelist"),
         "site_blacklist": _list("SiteBlacklist"),
         "tasks": tasks,
-        "original": request.get("OriginalRequestName") or "",
+        "original": _text_value(request.get("OriginalRequestName")),
     }
+
+
+def fetch_request(workflow: str) -> dict:
+    """ReqMgr2's parameters of `workflow` (see parse_request). Raises UnknownRequest when
+    ReqMgr2 does not know it, SourceError when ReqMgr2 is down or answers nonsense."""
+    url = f"{_base('reqmgr2')}/reqmgr2/data/request"
+    found = _first_result(get_json(url, params={"name": workflow}, what="ReqMgr2"), "ReqMgr2")
+    request = found.get(workflow)
+    if not isinstance(request, dict):
+        raise UnknownRequest(f"ReqMgr2 does not know the workflow {workflow}")
+    return parse_request(workflow, request)
 
 
 @dataclass(frozen=True)

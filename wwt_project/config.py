@@ -32,6 +32,10 @@ DEFAULTS = {
         "key": None,
         "ca_bundle": None,
         "timeout_seconds": 10.0,  # to read an answer; connecting gives up after 3.05 s
+        # Old ACDC collections name storage hosts; {host: CMS site} maps them (else dropped).
+        "storage_hosts": {},
+        # At most this many workflows' ReqMgr2 parameters are refreshed per refresh job.
+        "reqmgr2_refresh_limit": 300,
     },
     "accounts": {"allowed_domains": ["cern.ch"], "whitelisted_emails": []},
     "actions": {
@@ -61,11 +65,19 @@ DEFAULTS = {
     "errors": {"keep_logcollect_cleanup": False},
 }
 
+_MAP_OF_STRINGS = ("sources.storage_hosts",)
 _LIST_OF_STRINGS = ("accounts.allowed_domains", "accounts.whitelisted_emails", "actions.enabled")
 _ACTION_NAMES = {"acdc", "recovery", "clone", "special"}
 
 
 def _check_value(path: str, default, value):
+    if path in _MAP_OF_STRINGS:
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and k.strip() and v.strip() for k, v in value.items()
+        ):
+            raise ConfigError(f"config key '{path}' must be a mapping of names to names, e.g. {{host: site}}")
+        # Host names are case-insensitive: keep them lower case, as sites.site_of_location looks them up.
+        return {k.strip().lower(): v.strip() for k, v in value.items()}
     if isinstance(default, dict):
         if not isinstance(value, dict):
             raise ConfigError(f"config key '{path}' must be a mapping, got {type(value).__name__}")

@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from tests.factories import StepFactory, WorkflowFactory
+from tests.workflows.fake_sources import empty_cache, fake_sources  # noqa: F401 -- fixtures
 
 KEY = "unified-passphrase-0f3c"
 SITE_STATUS = {

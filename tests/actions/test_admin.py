@@ -95,7 +95,7 @@ def test_an_admin_edit_is_stored_as_unified_reads_it(admin_client, acdc, unified
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     expected = {
-        first: {"sites": ["T1_US_FNAL", "T2_CH_CERN", "T2_DE_DESY"], "multicore": 4},
+        first: {"sites": ["T1_US_FNAL", "T2_CH_CERN"], "multicore": 4},
         merge: {"sites": ["T2_CH_CERN", "T2_US_MIT"], "multicore": 4},
     }
     acdc.refresh_from_db()

@@ -32,7 +32,7 @@ def test_it_stores_and_returns_the_actions(operator_client, workflows, sources):
     assert [entry["workflow"] for entry in stored] == [workflows[0].name, workflows[1].name]
     first, merge = tasks_of(workflows[0].name)[:2]
     assert stored[0]["Parameters"] == {
-        first: {"sites": ["T1_US_FNAL", "T2_CH_CERN", "T2_DE_DESY"], "memory": 4000, "xrootd": "enabled"},
+        first: {"sites": ["T1_US_FNAL", "T2_CH_CERN"], "memory": 4000, "xrootd": "enabled"},
         merge: {"sites": ["T2_CH_CERN", "T2_US_MIT"], "memory": 4000, "xrootd": "enabled"},
     }
     assert stored[0]["Reason"] == "Jobs exceed the memory limit." and stored[0]["user"] == "alice"

@@ -62,7 +62,7 @@ def test_an_acdc_is_stored_with_history_and_the_new_short_reason(operator_client
     action = Action.objects.get(workflow=workflows[0])
     first, merge = tasks_of(workflows[0].name)[:2]
     assert action.parameters == {
-        first: {"sites": ["T1_US_FNAL", "T2_CH_CERN", "T2_DE_DESY"], "memory": 3000, "xrootd": "enabled"},
+        first: {"sites": ["T1_US_FNAL", "T2_CH_CERN"], "memory": 3000, "xrootd": "enabled"},
         merge: {"sites": ["T2_CH_CERN", "T2_US_MIT"], "memory": 3000},
     }
     assert action.reasons == [{"short": "memory", "long": "Jobs exceed the memory limit."}]
@@ -89,7 +89,7 @@ def test_only_this_task_with_manual_and_ban_sites(operator_client, workflows, so
     _submit(operator_client, workflows[1], **{"all-sites_method": "Ban", "all-ban": ["T2_CH_CERN"]})
     first, merge = tasks_of(workflows[1].name)[:2]
     parameters = Action.objects.get(workflow=workflows[1]).parameters
-    assert parameters[first]["sites"] == ["T1_US_FNAL", "T2_DE_DESY"]
+    assert parameters[first]["sites"] == ["T1_US_FNAL"]  # T2_DE_DESY drains: never Auto
     assert parameters[merge]["sites"] == ["T2_US_MIT"]
 
 

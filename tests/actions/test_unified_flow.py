@@ -53,7 +53,7 @@ def test_the_unified_round_trip(operator_client, workflows, sources, unified, un
     # AllSteps expanded into every task, LogCollect left out; blanks omitted; integers; multicore
     assert main["Parameters"] == {
         first: {
-            "sites": ["T1_US_FNAL", "T2_CH_CERN", "T2_DE_DESY"],
+            "sites": ["T1_US_FNAL", "T2_CH_CERN"],
             "memory": 4000,
             "multicore": 4,
             "splitting": "2x",

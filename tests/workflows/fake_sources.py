@@ -208,3 +208,70 @@ def logs_answer() -> dict:
             ],
         },
     }
+
+
+# Issue 12: the producers' real shapes (SOURCES.md), written by hand -----------------------
+
+ACDC_VIEW = "/couchdb/acdcserver/_design/ACDC/_view/byCollectionName"
+
+
+def acdc_answer(workflow: str, files_per_task: dict[str, dict[str, list]]) -> dict:
+    """The ACDC server's byCollectionName view: one row (collection document) per task,
+    {task: {file name: [storage locations]}} → rows with fileset_name and files."""
+    return {
+        "total_rows": len(files_per_task),
+        "offset": 0,
+        "rows": [
+            {
+                "id": f"acdc-{number}",
+                "key": workflow,
+                "value": None,
+                "doc": {
+                    "_id": f"acdc-{number}",
+                    "collection_name": workflow,
+                    "collection_type": "ACDC.CollectionTypes.DataCollection",
+                    "fileset_name": f"/{workflow}/{task}",
+                    "owner_user": "cmsunified",
+                    "files": {
+                        name: {"locations": locations, "events": 1000, "lumis": [], "merged": "1"}
+                        for name, locations in files.items()
+                    },
+                },
+            }
+            for number, (task, files) in enumerate(files_per_task.items())
+        ],
+    }
+
+
+def ssb_answer(rows: list[tuple[str, str | None, str | None]]) -> dict:
+    """CMS SSB's site-status answer: {"csvdata": [{"VOName", "Status", "COLORNAME", ...}]};
+    a None leaves the key out."""
+    csvdata = []
+    for site, status, colour in rows:
+        row = {"VOName": site, "Time": "2026-11-28T06:00:00", "EndTime": "2026-11-28T07:00:00"}
+        if status is not None:
+            row["Status"] = status
+        if colour is not None:
+            row["COLORNAME"] = colour
+        csvdata.append(row)
+    return {"csvdata": csvdata}
+
+
+def request_answer(name: str, **fields) -> dict:
+    """ReqMgr2's {"result": [{name: {...}}]} with the given fields (and a few we ignore)."""
+    document = {"RequestName": name, "RequestDate": [2026, 11, 20, 8, 0, 0], "Requestor": "pdmvserv"}
+    document.update(fields)
+    document.setdefault("_id", name)
+    document.setdefault("RequestTransition", [{"Status": "new", "UpdateTime": 1763625600}])
+    return {"result": [{name: document}]}
+
+
+def reqmgr2_route(answers: dict[str, dict]):
+    """A ReqMgr2 route answering ?name=<workflow> from {workflow: request fields}; an unknown
+    name gets {"result": []}, as ReqMgr2 does."""
+
+    def route(handler):
+        name = parse_qs(urlsplit(handler.path).query).get("name", [""])[0]
+        return (200, request_answer(name, **answers[name]) if name in answers else {"result": []})
+
+    return route
