@@ -32,6 +32,8 @@ DEFAULTS = {
         "key": None,
         "ca_bundle": None,
         "timeout_seconds": 10.0,  # to read an answer; connecting gives up after 3.05 s
+        # Old ACDC collections name storage hosts, not PNNs: {host name: CMS site}.
+        "storage_hosts": {},
     },
     "accounts": {"allowed_domains": ["cern.ch"], "whitelisted_emails": []},
     "actions": {
@@ -59,10 +61,18 @@ DEFAULTS = {
 }
 
 _LIST_OF_STRINGS = ("accounts.allowed_domains", "accounts.whitelisted_emails", "actions.enabled")
+# Mappings whose keys are the operators' (not a fixed set of config keys): string to string.
+_STRING_MAPPINGS = ("sources.storage_hosts",)
 _ACTION_NAMES = {"acdc", "recovery", "clone", "special"}
 
 
 def _check_value(path: str, default, value):
+    if path in _STRING_MAPPINGS:
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        ):
+            raise ConfigError(f"config key '{path}' must be a mapping of strings to strings")
+        return dict(value)
     if isinstance(default, dict):
         if not isinstance(value, dict):
             raise ConfigError(f"config key '{path}' must be a mapping, got {type(value).__name__}")
