@@ -365,7 +365,8 @@ def _log_messages(rng, document: dict, now) -> list[dict]:
             "unified.assistor": f"{workflow} put in assistance-manual: exit code {code} needs a look",
             "unified.recoveror": f"{workflow} recovery suggested for exit code {code}: ACDC",
         }
-        for module in rng.sample(LOG_MODULES, rng.randint(2, 4)):
+        said = LOG_MODULES if workflow in TOUR_WORKFLOWS else rng.sample(LOG_MODULES, rng.randint(2, 4))
+        for module in said:
             moment = now - timedelta(minutes=rng.randint(1, 7 * 24 * 60))
             messages.append(
                 {

@@ -348,3 +348,19 @@ def test_the_demo_log_samples_show_their_own_exit_code(demo_loaded, operator_cli
     assert "99999" in html
     submit = operator_client.get("/explainerror", {"errorcode": 71104, "workflowstep": SHOWCASE_SECOND})
     assert "The job can run only at T2_IT_Pisa" in submit.content.decode()
+
+
+def test_serve_demo_sources_says_what_is_missing(tmp_path, settings):
+    from django.core.management.base import CommandError
+
+    settings.VAR_DIR = tmp_path
+    with pytest.raises(CommandError, match="run `manage.py load_demo_data` first"):
+        call_command("serve_demo_sources", "--port", "0")
+    busy = make_server(tmp_path, port=0)
+    try:
+        with pytest.raises(CommandError, match="cannot listen on 127.0.0.1"):
+            call_command(
+                "serve_demo_sources", "--port", str(busy.server_address[1]), "--directory", str(tmp_path)
+            )
+    finally:
+        busy.server_close()

@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from workflows.demo_sources import make_server
 
@@ -20,8 +20,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, port, directory, **options):
         directory = directory or Path(settings.VAR_DIR) / "demo" / "sources"
-        server = make_server(directory, port=port)
+        if not directory.is_dir():
+            raise CommandError(f"{directory} does not exist: run `manage.py load_demo_data` first")
+        try:
+            server = make_server(directory, port=port)
+        except OSError as exc:
+            raise CommandError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from exc
         self.stdout.write(f"demo sources on http://127.0.0.1:{port} from {directory}")
+        self.stdout.flush()  # `make run` shows it before the web server's first lines
         try:
             server.serve_forever()
         except KeyboardInterrupt:
