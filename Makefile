@@ -21,8 +21,9 @@ run: venv
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py install_schedules
 	$(PY) manage.py load_demo_data
-	@echo "== WWT on http://127.0.0.1:8080 (worker + beat alongside; Ctrl-C stops all)"
+	@echo "== WWT on http://127.0.0.1:8080 (worker + beat and the demo's fake sources on :8081 alongside; Ctrl-C stops all)"
 	@trap 'kill 0' INT TERM; \
+	$(PY) manage.py serve_demo_sources --port 8081 & \
 	$(VENV)/bin/celery -A wwt_project worker --beat --loglevel=INFO --concurrency=2 \
 	    --schedule=var/celerybeat-schedule & \
 	$(PY) manage.py runserver 127.0.0.1:8080 & \

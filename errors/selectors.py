@@ -631,3 +631,20 @@ def procedure_parameters(workflow: Workflow, procedures: dict[int, Procedure]) -
             if value and value not in found[code] and len(found[code]) < 20:
                 found[code].append(value)
     return dict(found)
+
+
+def main_errors(exclude_workflows=()) -> dict[int, tuple[int, str]]:
+    """{workflow id: (exit code, task path)} of each workflow's biggest current (step,
+    exit code) cell, in one query; workflows named in `exclude_workflows` are left out."""
+    rows = (
+        ErrorCount.objects.exclude(step__workflow__name__in=list(exclude_workflows))
+        .values("step__workflow_id", "step__workflow__name", "step__name", "exit_code")
+        .annotate(total=Sum("count"))
+        .order_by("step__workflow_id", "-total", "exit_code", "step__name")
+    )
+    found: dict[int, tuple[int, str]] = {}
+    for row in rows:
+        if row["step__workflow_id"] not in found:
+            task = row["step__name"][len(row["step__workflow__name"]) + 2 :]
+            found[row["step__workflow_id"]] = (row["exit_code"], task)
+    return found

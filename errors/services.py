@@ -493,18 +493,24 @@ def _append_snapshot_to_history(bucket: datetime, progress: Progress) -> IngestR
     return report
 
 
+DEMO_SOURCE_FILES = ("job_detail", "requests", "acdc", "site_status", "logs")
+
+
 def load_demo_data(*, n_workflows: int = 300, seed: int = 1, days: int = 7, directory: Path) -> IngestReport:
-    """Write a generated all_errors document (and site status) under `directory`, make it
+    """Write the generated demo documents under `directory` (all_errors.json, and in
+    `sources/` what the fake sources of workflows/demo_sources.py serve), make all_errors
     the current snapshot, and fill `days` of daily history with varied counts."""
     import random
 
     from . import demo
 
-    directory.mkdir(parents=True, exist_ok=True)
-    document = demo.generate_error_document(n_workflows, seed=seed)
+    generated = demo.generate_demo(n_workflows, seed=seed)
+    document = generated["all_errors"]
+    (directory / "sources").mkdir(parents=True, exist_ok=True)
     path = directory / "all_errors.json"
     path.write_text(json.dumps(document))
-    (directory / "site_status.json").write_text(json.dumps(demo.generate_site_status(seed=seed)))
+    for name in DEMO_SOURCE_FILES:
+        (directory / "sources" / f"{name}.json").write_text(json.dumps(generated[name]))
     report = ingest_current_errors(str(path))
     rng = random.Random(seed)
     cells, _, _ = parse_error_document(document)

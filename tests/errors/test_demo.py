@@ -5,7 +5,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from clustering.models import Clustering, ClusterMembership
+from actions.models import ActionSubmission
+from clustering.models import Clustering, ClusterMembership, Predictor
 from errors import demo, services
 from errors.models import ErrorCount, ErrorHistory
 from workflows.models import Workflow
@@ -15,8 +16,7 @@ def test_generation_is_deterministic_and_sized_like_production():
     document = demo.generate_error_document(200, seed=3)
     assert document == demo.generate_error_document(200, seed=3)
     assert document != demo.generate_error_document(200, seed=4)
-    # The generator's sizes are counted over every step, LogCollect/Cleanup ones included.
-    cells, bad, _ = services.parse_error_document(document, keep_logcollect_cleanup=True)
+    cells, bad = services.parse_error_document(document)
     workflows = {step.split("/")[1] for step in document}
     assert bad == [] and len(workflows) == 200
     assert 5 <= len(document) / 200 <= 9  # steps per workflow
@@ -28,6 +28,7 @@ def test_generation_is_deterministic_and_sized_like_production():
 @pytest.mark.django_db
 def test_demo_command_loads_once(settings, tmp_path):
     settings.VAR_DIR = tmp_path
+    settings.WWT = {**settings.WWT, "clustering": {**settings.WWT["clustering"], "model_dir": str(tmp_path)}}
     out = StringIO()
     call_command("load_demo_data", "--workflows", "40", "--days", "3", stdout=out)
     assert "demo data in" in out.getvalue()
@@ -35,7 +36,10 @@ def test_demo_command_loads_once(settings, tmp_path):
     assert ErrorCount.objects.count() > 100
     buckets = ErrorHistory.objects.values("bucket").distinct().count()
     assert buckets == 4  # three past days + now
-    assert (tmp_path / "demo" / "site_status.json").exists()
+    # Past actions on every workflow but the tour's, and a predictor trained on them.
+    assert ActionSubmission.objects.count() == Workflow.objects.exclude(name__in=demo.TOUR_WORKFLOWS).count()
+    assert Predictor.objects.exclude(model_file="").count() == 1
+    assert (tmp_path / "demo" / "sources" / "site_status.json").exists()
     clustered = ClusterMembership.objects.filter(clustering__state=Clustering.State.DONE)
     assert clustered.count() == Workflow.objects.filter(steps__errors__isnull=False).distinct().count()
 
@@ -45,12 +49,12 @@ def test_demo_command_loads_once(settings, tmp_path):
 
 
 @pytest.mark.django_db
-def test_the_demo_config_reads_every_file_the_demo_command_writes(
+def test_the_demo_config_reads_the_errors_the_demo_command_writes(
     settings, tmp_path, monkeypatch, empty_cache
 ):
+    """The other sources are the fake server's (tests/test_demo_loop.py); all_errors is a file."""
     from pathlib import Path
 
-    from workflows import selectors as workflow_selectors
     from wwt_project.config import load_config
 
     config = load_config(Path(settings.BASE_DIR) / "config.demo.yml")
@@ -58,11 +62,12 @@ def test_the_demo_config_reads_every_file_the_demo_command_writes(
     monkeypatch.chdir(tmp_path)
     settings.VAR_DIR = tmp_path / "var"
     settings.WWT = config
+    config["clustering"]["model_dir"] = str(tmp_path / "models")
     call_command("load_demo_data", "--workflows", "5", "--days", "1", stdout=StringIO())
 
-    written = {f"var/demo/{path.name}" for path in (tmp_path / "var" / "demo").iterdir()}
-    assert written == {"var/demo/all_errors.json", "var/demo/site_status.json"}
-    assert written <= {value for value in config["sources"].values() if isinstance(value, str)}
-    statuses = workflow_selectors.site_status_answer()
-    assert statuses.ok and set(statuses.value) == set(demo.SITES)
-    assert set(statuses.value.values()) <= {"enabled", "drain", "disabled"}
+    demo_dir = tmp_path / "var" / "demo"
+    assert (tmp_path / config["sources"]["all_errors"]) == demo_dir / "all_errors.json"
+    assert {path.name for path in demo_dir.iterdir()} == {"all_errors.json", "sources"}
+    assert {path.stem for path in (demo_dir / "sources").iterdir()} == set(services.DEMO_SOURCE_FILES)
+    report = services.ingest_current_errors(config["sources"]["all_errors"])
+    assert report.workflows >= 5 + len(demo.TOUR_WORKFLOWS)

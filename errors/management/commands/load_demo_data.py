@@ -3,13 +3,18 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from actions.demo import create_demo_submissions
+from clustering.prediction import train_predictor
 from clustering.services import ClusteringError, recluster_workflows
-from errors import services
+from errors import demo, selectors, services
 from errors.models import ErrorImport
 
 
 class Command(BaseCommand):
-    help = "Load generated demo data (errors, history, site status) unless data is already there."
+    help = (
+        "Load generated demo data (errors, history, past actions, and the documents the demo's "
+        "fake sources serve) unless data is already there."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--workflows", type=int, default=300)
@@ -18,17 +23,28 @@ class Command(BaseCommand):
         parser.add_argument("--force", action="store_true", help="load even if data is already present")
 
     def handle(self, *args, workflows, seed, days, force, **options):
+        directory = Path(settings.VAR_DIR) / "demo"
         if ErrorImport.objects.exists() and not force:
             self.stdout.write("data already present; demo data not loaded (use --force to load anyway)")
+            if not (directory / "sources").is_dir():
+                self.stdout.write(
+                    "var/demo/sources/ is missing: the demo's sources answer nothing until --force"
+                )
             return
-        directory = Path(settings.VAR_DIR) / "demo"
         report = services.load_demo_data(n_workflows=workflows, seed=seed, days=days, directory=directory)
         self.stdout.write(self.style.SUCCESS(f"demo data in {directory}: {report.summary_line()}"))
-        # Cluster once now, so the demo's workflow pages list similar workflows before the
-        # daily schedule first runs.
+        # Past actions on every workflow but the tour's, so the predictor can be trained
+        # and the workflow pages show a suggestion from the start.
+        made = create_demo_submissions(
+            selectors.main_errors(exclude_workflows=demo.TOUR_WORKFLOWS), seed=seed, days=days
+        )
+        self.stdout.write(f"past actions: {made}")
+        # Cluster and train once now, so the demo's workflow pages list similar workflows
+        # and a suggestion before the daily schedules first run.
         try:
             job = recluster_workflows()
-        except ClusteringError as exc:
-            self.stderr.write(f"demo data not clustered: {exc}")
-        else:
             self.stdout.write(f"clustered: {job.message}")
+            predictor = train_predictor()
+            self.stdout.write(f"predictor trained on {predictor.samples} past actions")
+        except ClusteringError as exc:
+            self.stderr.write(f"demo data not clustered or predictor not trained: {exc}")

@@ -1,0 +1,54 @@
+"""Past actions for the demo, so the action predictor has something to learn from and the
+workflow page shows a suggestion from the start. Used by `manage.py load_demo_data` only.
+"""
+
+import random
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from .models import ActionSubmission
+
+# What operators usually do about a main exit code (the procedures table, in short).
+FILE_CODES = {84, 85, 92, 8020, 8021, 8028}
+MEMORY_CODES = {50660, 8004, 134, 137, 139}
+WALLCLOCK_CODES = {71304, 71305, 71306, 99109, 60307, 60450}
+STRONG_CODES = {8001, 8002, 99303, 73}
+
+
+def _action_for(exit_code: int, task: str, rng: random.Random) -> tuple[str, dict]:
+    if exit_code in FILE_CODES:
+        return "acdc", {task: {"xrootd": "enabled"}}
+    if exit_code in MEMORY_CODES:
+        return "acdc", {task: {"memory": rng.choice([4000, 6000, 8000])}}
+    if exit_code in WALLCLOCK_CODES:
+        return "acdc", {task: {"splitting": rng.choice(["2x", "3x"])}}
+    if exit_code in STRONG_CODES:
+        return "special", {"action": "on-hold"}
+    return "clone", {"memory": 4000}
+
+
+def create_demo_submissions(
+    main_errors: dict[int, tuple[int, str]], *, seed: int = 1, days: int = 7, now: datetime | None = None
+) -> int:
+    """One past submission per workflow of `main_errors` ({workflow id: (main exit code,
+    task path of that error)}), the action an operator would choose for that code, made
+    on one of the last `days` days. Returns the number of submissions made."""
+    rng = random.Random(seed)
+    now = now or timezone.now()
+    submissions = []
+    for workflow_id, (exit_code, task) in sorted(main_errors.items()):
+        action, parameters = _action_for(exit_code, task, rng)
+        submitted_at = now - timedelta(days=rng.randint(1, max(1, days - 1)), hours=rng.randint(0, 12))
+        submissions.append(
+            ActionSubmission(
+                workflow_id=workflow_id,
+                action=action,
+                parameters=parameters,
+                reasons=[{"short": f"demo: {exit_code}", "long": "generated with the demo data"}],
+                submitted_at=submitted_at,
+                reported_at=submitted_at + timedelta(minutes=30),
+            )
+        )
+    ActionSubmission.objects.bulk_create(submissions)
+    return len(submissions)
