@@ -73,6 +73,11 @@ class Action(models.Model):
         super().save(*args, **kwargs)
 
     @property
+    def submitter(self) -> str:
+        """Who submitted it: the account, or the name the original tool recorded (imported)."""
+        return self.user.username if self.user_id else self.recorded_user
+
+    @property
     def is_pending(self) -> bool:
         return self.reported_at is None
 

@@ -485,3 +485,12 @@ def test_it_needs_a_store(db):
 def test_a_bad_history_time_is_refused(db, stores):
     with pytest.raises(CommandError, match="--history-at must be an ISO date/time"):
         call_command("import_wwt", f"--history={stores['history']}", "--history-at", "yesterday")
+
+
+def test_the_actions_page_names_the_recorded_user(db, stores, offline, operator_client):
+    _import(**stores)
+
+    response = operator_client.get("/actions/?status=all")
+
+    assert response.status_code == 200
+    assert "<td>dabercro</td>" in response.content.decode()
