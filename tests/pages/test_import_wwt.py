@@ -30,6 +30,9 @@ WF_G = "pdmvserv_task_SUS-RunIISummer20UL16GEN-00003__v1_T_210606_100000_5555"
 WF_H = "pdmvserv_task_JME-RunIISummer20UL16GEN-00004__v1_T_210607_100000_6666"
 LONG_TASK = "StepOne/" + "StepOneMergeAODSIMoutput" * 12  # a step path of 300+ characters
 LONG_STEP = f"/{WF_B}/{LONG_TASK}"
+# The importer writes with COPY and a staging table on PostgreSQL: both databases run it.
+pytestmark = pytest.mark.pg_too
+
 HISTORY_AT = "2021-06-30T12:00"
 BUCKET = datetime(2021, 6, 30, 12, 0, tzinfo=UTC)
 
