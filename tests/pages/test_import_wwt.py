@@ -497,3 +497,44 @@ def test_the_actions_page_names_the_recorded_user(db, stores, offline, operator_
 
     assert response.status_code == 200
     assert "<td>dabercro</td>" in response.content.decode()
+
+
+def test_rows_that_are_not_utf8_are_skipped_not_fatal(db, tmp_path, offline):
+    path = tmp_path / "history.db"
+    _history_store(path, HISTORY_ROWS[:1])
+    connection = sqlite3.connect(path)
+    connection.execute(
+        "INSERT INTO workflows VALUES ('k', CAST(? AS BLOB), 1, 'T2_US_MIT', 2, 'green')", (b"/wf/\xff\xfe",)
+    )
+    connection.commit()
+    connection.close()
+
+    output = _import(history=str(path))
+
+    assert ErrorHistory.objects.count() == 1
+    assert "skipped 1: step or site name missing or not UTF-8 text" in output
+
+
+def test_extended_json_times_and_numbers_are_read(db, tmp_path, stores, offline):
+    documents = [
+        {**ACTION_DOCUMENTS[3], "timestamp": {"$date": "2021-06-30T12:00:00Z"}},
+        {**ACTION_DOCUMENTS[2], "timestamp": {"$date": {"$numberLong": "1466000000000"}}},
+    ]
+    _import(history=stores["history"], actions=_actions_store(tmp_path / "dates.json", documents))
+
+    assert sorted(ActionSubmission.objects.values_list("submitted_at", flat=True)) == [
+        datetime(2016, 6, 15, 14, 13, 20, tzinfo=UTC),
+        datetime(2021, 6, 30, 12, 0, tzinfo=UTC),
+    ]
+
+
+def test_a_document_without_a_workflow_or_time_is_not_imported(db, tmp_path, stores, offline):
+    documents = [
+        ACTION_DOCUMENTS[3],
+        {"_id": {"$oid": "1"}, "timestamp": 1625000000, "parameters": {"Action": "clone"}},
+        {**ACTION_DOCUMENTS[2], "timestamp": "soon"},
+    ]
+    output = _import(actions=_actions_store(tmp_path / "odd.json", documents))
+
+    assert list(ActionSubmission.objects.values_list("workflow__name", flat=True)) == [WF_D]
+    assert "not imported: no workflow name" in output and "not imported: no usable timestamp" in output
