@@ -127,7 +127,7 @@ def read_action_documents(path: str) -> list[dict]:
     if not file.is_file():
         raise LegacyStoreError(f"{path}: no such file")
     try:
-        text = file.read_text(encoding="utf-8")
+        text = file.read_text(encoding="utf-8-sig")  # a BOM, if an editor added one
     except UnicodeDecodeError as exc:
         raise LegacyStoreError(f"{path}: not UTF-8 text, so not a mongoexport file") from exc
     except OSError as exc:

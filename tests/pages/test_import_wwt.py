@@ -342,6 +342,10 @@ def test_it_imports_the_actions_and_getaction_serves_them_exactly(db, stores, of
     assert action.user is None and action.recorded_user == "dabercro"
     assert action.submitted_at == datetime(2021, 6, 30, 12, 0, tzinfo=UTC)
     assert action.reasons == [{"short": "memory", "long": "Jobs ran out of memory.\nRaise the memory."}]
+    assert (
+        action.submission.submitted_at == action.submitted_at
+        and action.submission.recorded_user == "dabercro"
+    )
     reported = Action.objects.get(workflow__name=WF_B)
     assert reported.reported_at == reported.submitted_at == datetime.fromtimestamp(1625050000.25, tz=UTC)
     # Every document is in the history, the invalid ones too, with what they said.
