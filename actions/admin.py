@@ -72,7 +72,7 @@ class ActionAdmin(admin.ModelAdmin):
     API), not here, since an action needs a submitter and a submission time."""
 
     form = ActionAdminForm
-    list_display = ["workflow", "action", "user", "submitted_at", "reported_at"]
+    list_display = ["workflow", "action", "user", "recorded_user", "submitted_at", "reported_at"]
     list_filter = ["action", ActedFilter, "user", "submitted_at"]
     list_select_related = ["workflow", "user"]
     search_fields = ["workflow__name"]
@@ -88,7 +88,7 @@ class ActionAdmin(admin.ModelAdmin):
 class ActionSubmissionAdmin(admin.ModelAdmin):
     """The history is a record of what was sent: read-only."""
 
-    list_display = ["workflow", "action", "user", "submitted_at", "reported_at"]
+    list_display = ["workflow", "action", "user", "recorded_user", "submitted_at", "reported_at"]
     list_filter = ["action", ActedFilter, "user", "submitted_at"]
     list_select_related = ["workflow", "user"]
     search_fields = ["workflow__name", "batch"]

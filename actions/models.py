@@ -40,6 +40,9 @@ class Action(models.Model):
     parameters = models.JSONField(default=dict)
     reasons = models.JSONField(default=list)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    # The username the original tool recorded, for an imported action: its operators have no
+    # account here (they sign up again), yet Unified and the history still name them.
+    recorded_user = models.CharField(max_length=150, blank=True, default="")
     submitted_at = models.DateTimeField(db_index=True)
     # Indexed by `action_acted_age` below (reported_at first), which serves both filters.
     reported_at = models.DateTimeField(null=True, blank=True)
@@ -70,6 +73,11 @@ class Action(models.Model):
         super().save(*args, **kwargs)
 
     @property
+    def submitter(self) -> str:
+        """Who submitted it: the account, or the name the original tool recorded (imported)."""
+        return self.user.username if self.user_id else self.recorded_user
+
+    @property
     def is_pending(self) -> bool:
         return self.reported_at is None
 
@@ -77,7 +85,7 @@ class Action(models.Model):
         """Set and return `served` from the fields (pass `username` / `workflow_name` when known,
         to save a query)."""
         if username is None:
-            username = self.user.username if self.user_id else ""
+            username = self.user.username if self.user_id else self.recorded_user
         if workflow_name is None:
             workflow_name = self.workflow.name
         longs = [reason["long"] for reason in self.reasons if reason.get("long")]
@@ -105,6 +113,7 @@ class ActionSubmission(models.Model):
     parameters = models.JSONField(default=dict)
     reasons = models.JSONField(default=list)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_user = models.CharField(max_length=150, blank=True, default="")  # see Action.recorded_user
     submitted_at = models.DateTimeField(db_index=True)
     reported_at = models.DateTimeField(null=True, blank=True)
     acdcs = models.JSONField(default=list, blank=True)

@@ -237,7 +237,9 @@ def _merge(base: dict, override: dict) -> dict:
     return merged
 
 
-def _task_parameters(action: str, workflows: list[Workflow], parameters, errors: _Errors) -> dict[str, dict]:
+def _task_parameters(
+    action: str, workflows: list[Workflow], parameters, errors: _Errors, *, ask_acdc: bool = True
+) -> dict[str, dict]:
     if not isinstance(parameters, dict) or not parameters:
         errors.add("parameters", "give parameters for all steps or for at least one task")
         return {}
@@ -256,7 +258,12 @@ def _task_parameters(action: str, workflows: list[Workflow], parameters, errors:
     served: dict[str, dict] = {}
     matched: set[str] = set()
     for workflow in workflows:
-        choices = workflow_selectors.recovery_site_choices(workflow)
+        # The importer asks no outside source: its actions name their sites or have none.
+        choices = (
+            workflow_selectors.recovery_site_choices(workflow)
+            if ask_acdc
+            else workflow_selectors.RecoverySites(by_task={}, statuses={}, problem="no recovery information")
+        )
         recovery = choices.by_task
         known = list(dict.fromkeys(tasks_of[workflow.id] + sorted(recovery)))
         targets = [task for task in known if is_default_task(task)] if everything is not None else []
@@ -426,8 +433,11 @@ def _requested_after(acdc: Workflow, original: Workflow) -> bool:
     return acdc.first_seen > original.first_seen if acdc.first_seen and original.first_seen else False
 
 
-def validate_action(*, workflows, action, parameters, reasons) -> ValidatedAction:
-    """Check a submission in the API shape; return what to store and serve, or raise ActionRejected."""
+def validate_action(*, workflows, action, parameters, reasons, ask_acdc: bool = True) -> ValidatedAction:
+    """Check a submission in the API shape; return what to store and serve, or raise ActionRejected.
+
+    `ask_acdc=False` (the importer) makes no outside call: tasks are only those stored here and
+    Auto sites are none, so each task must name its sites."""
     errors = _Errors()
     given = {"workflows": workflows, "action": action, "parameters": parameters, "reasons": reasons}
     for place, value in given.items():
@@ -445,7 +455,7 @@ def validate_action(*, workflows, action, parameters, reasons) -> ValidatedActio
     if action in enabled_actions() and found:
         parameter_errors = _Errors()
         if action in (ActionKind.ACDC, ActionKind.RECOVERY):
-            served = _task_parameters(action, found, parameters, parameter_errors)
+            served = _task_parameters(action, found, parameters, parameter_errors, ask_acdc=ask_acdc)
         elif action == ActionKind.CLONE:
             one = _clone_parameters(parameters, parameter_errors)
             served = {wf.name: dict(one) for wf in found}

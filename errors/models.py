@@ -56,6 +56,8 @@ class ErrorImport(models.Model):
     class Kind(models.TextChoices):
         CURRENT = "current", "current errors"
         HISTORY = "history", "history"
+        # The original tool's history database, loaded by `manage.py import_wwt`.
+        IMPORTED = "imported", "imported from the original tool"
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     source = models.CharField(max_length=1000)

@@ -467,6 +467,13 @@ def _site_aggregates() -> tuple[list, dict]:
     return found
 
 
+def sites_with_errors() -> set[str]:
+    """Every site the current snapshot or the history names (two DISTINCT queries)."""
+    current = ErrorCount.objects.values_list("site", flat=True).distinct().order_by()
+    past = ErrorHistory.objects.values_list("site", flat=True).distinct().order_by()
+    return set(current) | set(past)
+
+
 def site_view_link(site: str) -> str:
     """An escaped href: the global view of the errors at `site`, pies split by exit code."""
     return charts.link("/globalerror", pievar="errorcode", sitename=site)

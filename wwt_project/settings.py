@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "errors",
     "actions",
     "clustering",
+    "wwt_project.pages",
 ]
 
 MIDDLEWARE = [
