@@ -122,6 +122,8 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Job locks (ingestion, reclustering) on SQLite are files here (PostgreSQL uses advisory locks).
+WWT_LOCK_DIR = Path(os.environ.get("WWT_LOCK_DIR", VAR_DIR / "locks"))
 
 # CACHE -----------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -3,7 +3,7 @@
 import pytest
 from django.conf import settings
 
-from clustering.models import Clustering, ClusterMembership, JobLock, Predictor
+from clustering.models import Clustering, ClusterMembership, Predictor
 from tests.clustering.conftest import add_errors
 from wwt_project.celery import app
 
@@ -38,13 +38,12 @@ def admin_client(client, django_user_model):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("model", [Clustering, ClusterMembership, Predictor, JobLock])
+@pytest.mark.parametrize("model", [Clustering, ClusterMembership, Predictor])
 def test_admin_changelists_open(admin_client, model):
     workflow = add_errors("wf_admin", [(84, "T2_CH_CERN", 1)])
     job = Clustering.objects.create(state=Clustering.State.DONE)
     ClusterMembership.objects.create(workflow=workflow, clustering=job, cluster=0)
     Predictor.objects.create(samples=3)
-    JobLock.objects.create(name="recluster")
     url = f"/admin/clustering/{model._meta.model_name}/"
     assert admin_client.get(url).status_code == 200
     assert admin_client.get(url, {"q": "wf"}).status_code == 200
