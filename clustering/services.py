@@ -26,6 +26,7 @@ from scipy import sparse
 from errors.models import ErrorCount, ErrorHistory
 from workflows.models import Workflow
 from wwt_project.locks import Busy, job_lock
+from wwt_project.queue import QueueDown, send_after_commit
 
 from . import kmeans, selectors
 from .models import Clustering, ClusterMembership
@@ -44,6 +45,10 @@ Progress = Callable[[str], None] | None
 
 class ClusteringError(Exception):
     """A reclustering could not run or a model could not be used; the message says why."""
+
+
+class NotQueued(ClusteringError):
+    """The task queue did not take the reclustering; no job row was left behind."""
 
 
 def lock_ttl() -> timedelta:
@@ -179,7 +184,10 @@ def request_reclustering(user=None) -> Clustering:
             f"{running.requested_at:%Y-%m-%d %H:%M} UTC); wait for it to finish."
         )
     job = Clustering.objects.create(requested_by=user)
-    transaction.on_commit(lambda: tasks.recluster.delay(job.pk))
+    try:
+        send_after_commit(lambda: tasks.recluster.delay(job.pk), undo=job.delete)
+    except QueueDown as exc:
+        raise NotQueued(str(exc)) from None
     return job
 
 

@@ -127,8 +127,17 @@ WWT_LOCK_DIR = Path(os.environ.get("WWT_LOCK_DIR", VAR_DIR / "locks"))
 
 # CACHE -----------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Seconds to wait for Redis (cache and broker) before treating it as down.
+REDIS_TIMEOUT = float(os.environ.get("WWT_REDIS_TIMEOUT", "2"))
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Fails soft: with Redis down pages render uncached and logins are not rate limited.
+    CACHES = {
+        "default": {
+            "BACKEND": "wwt_project.cache.FailSoftRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
+        }
+    }
 else:
     # A file cache is shared by the web server and the worker, unlike locmem.
     CACHES = {
@@ -238,6 +247,14 @@ SPECTACULAR_SETTINGS = {
 # CELERY ----------------------------------------------------------------------
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # A task a killed worker held becomes visible again after this long (it was an hour).
+        # Tasks are idempotent and guarded by job locks, so a task still running when this
+        # passes is refused harmlessly as a duplicate.
+        "visibility_timeout": int(os.environ.get("WWT_CELERY_VISIBILITY_TIMEOUT", "300")),
+        "socket_connect_timeout": REDIS_TIMEOUT,
+        "socket_timeout": REDIS_TIMEOUT,
+    }
 else:
     # A broker that needs no server: queues are files under var/celery.
     _queue_dir = VAR_DIR / "celery" / "queue"
@@ -258,6 +275,19 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_SOFT_TIME_LIMIT = 30 * 60
 CELERY_TASK_TIME_LIMIT = 35 * 60
+# Acknowledge a task when it ends, not when it starts, and give it back to the queue when
+# its pool child dies (the OOM killer): the task runs again instead of being lost.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# With the broker down, sending a task fails within about a second instead of hanging.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
