@@ -68,3 +68,26 @@ def throwaway_redis():
     redis.start()
     yield redis
     redis.stop()
+
+
+@pytest.fixture
+def use_broker():
+    """use_broker(url): send tasks for real (not eagerly) to the broker at `url`."""
+    from wwt_project.celery import app
+
+    saved = app.conf.broker_url, app.conf.broker_transport_options
+
+    def forget_connections():
+        # Celery caches its connection and producer pools: new ones for a changed broker URL.
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    def use(url: str) -> None:
+        app.conf.task_always_eager = False
+        app.conf.broker_url = url
+        app.conf.broker_transport_options = {"socket_connect_timeout": 1, "socket_timeout": 1}
+        forget_connections()
+
+    yield use
+    app.conf.broker_url, app.conf.broker_transport_options = saved
+    forget_connections()

@@ -9,13 +9,12 @@ from django.test import Client
 
 from clustering.models import Clustering
 from tests.errors.conftest import SMALL_DOCUMENT, load_document
-from wwt_project.celery import app
 
 pytestmark = [pytest.mark.django_db, pytest.mark.pg_too]
 
 
 @pytest.fixture
-def redis_went_down(throwaway_redis, settings):
+def redis_went_down(throwaway_redis, use_broker, settings):
     """The cache and the broker point at a Redis that worked and is now stopped."""
     settings.CACHES = {
         "default": {
@@ -30,20 +29,8 @@ def redis_went_down(throwaway_redis, settings):
     assert cache.get("alive") == 1  # it really worked
     throwaway_redis.stop()
 
-    saved = app.conf.broker_url, app.conf.broker_transport_options
-    app.conf.task_always_eager = False
-    app.conf.broker_url = throwaway_redis.url
-    app.conf.broker_transport_options = {"socket_connect_timeout": 1, "socket_timeout": 1}
-    _forget_broker_connections()
-    yield throwaway_redis
-    app.conf.broker_url, app.conf.broker_transport_options = saved
-    _forget_broker_connections()
-
-
-def _forget_broker_connections():
-    # Celery caches its connection and producer pools: new ones for the changed broker URL.
-    app._pool = None
-    app.amqp._producer_pool = None
+    use_broker(throwaway_redis.url)
+    return throwaway_redis
 
 
 def test_pages_render_uncached(redis_went_down, tmp_path, client):
