@@ -58,6 +58,14 @@ def _make_user(username: str, *, verified: bool, **extra):
 
 
 @pytest.fixture
+def admin_user(db, django_user_model):
+    """pytest-django's admin (behind its admin_client), with the verified address the admin requires."""
+    user = django_user_model.objects.create_superuser("admin", "admin@example.com", "password")
+    EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
+    return user
+
+
+@pytest.fixture
 def verified_operator(db):
     return _make_user("alice", verified=True)
 

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "wwt_project.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -77,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "wwt_project.middleware.DatabaseUnavailableMiddleware",
 ]
 
 if not DEBUG:
@@ -105,7 +107,22 @@ TEMPLATES = [
 # DATABASE --------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    # Connections are closed after each request by default (WWT_DB_CONN_MAX_AGE=0): persistent
+    # ones pile up idle, one per thread of every process, until PostgreSQL's max_connections.
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL,
+            conn_max_age=int(os.environ.get("WWT_DB_CONN_MAX_AGE", "0")),
+            conn_health_checks=True,
+        )
+    }
+    # A database that is down or frozen answers 503 in seconds instead of hanging requests:
+    # connecting gives up after WWT_DB_CONNECT_TIMEOUT s, a statement after WWT_DB_STATEMENT_TIMEOUT
+    # s (0 = no limit; give the Celery worker a longer one if its statements need it).
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _db_options.setdefault("connect_timeout", int(os.environ.get("WWT_DB_CONNECT_TIMEOUT", "5")))
+    _statement_ms = int(float(os.environ.get("WWT_DB_STATEMENT_TIMEOUT", "30")) * 1000)
+    _db_options["options"] = f"-c statement_timeout={_statement_ms} " + _db_options.get("options", "")
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -176,6 +193,9 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[WWT] "
 # Clicking the link in the browser that signed up also logs the operator in.
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# Reverse proxies in front of WWT that append to X-Forwarded-For (1 behind the usual TLS proxy):
+# the rate limits count the address the outermost one saw, not the proxy's own.
+WWT_TRUSTED_PROXY_COUNT = int(os.environ.get("WWT_TRUSTED_PROXY_COUNT", "0"))
 
 # E-MAIL ----------------------------------------------------------------------
 # Files under var/mail/ for the demo; a production server sends by SMTP unless told otherwise.

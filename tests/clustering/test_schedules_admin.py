@@ -1,6 +1,7 @@
 """Beat entries name registered tasks; the admin pages open."""
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.conf import settings
 
 from clustering.models import Clustering, ClusterMembership, Predictor
@@ -33,6 +34,7 @@ def test_the_tasks_answer_nothing_to_do_without_failing():
 @pytest.fixture
 def admin_client(client, django_user_model):
     admin = django_user_model.objects.create_superuser("root", "root@cern.ch", "pw")
+    EmailAddress.objects.create(user=admin, email=admin.email, primary=True, verified=True)
     client.force_login(admin)
     return client
 
