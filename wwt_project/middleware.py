@@ -56,6 +56,29 @@ class DatabaseUnavailableMiddleware:
         return None
 
 
+class RejectNulInQueryMiddleware:
+    """A NUL character in the query string names nothing and PostgreSQL cannot store or compare
+    it in text: a clear 400 (in getaction's plain text, JSON under /api/) before any view runs."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if any(
+            "\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()
+        ):
+            return bad_request_response(request, "a query parameter holds a NUL character")
+        return self.get_response(request)
+
+
+def bad_request_response(request, message: str) -> HttpResponse:
+    if request.path in GETACTION_PATHS:
+        return HttpResponse(message + "\n", status=400, content_type="text/plain; charset=utf-8")
+    if request.path.startswith("/api/") or request.path in REPORTACTION_PATHS:
+        return HttpResponse(json.dumps({"detail": message}), status=400, content_type="application/json")
+    return HttpResponse(render_to_string("400.html", {"message": message}, request=request), status=400)
+
+
 def server_error(request):
     """handler500: a database error raised outside a view (in a middleware) still gets its 503."""
     from django.views.defaults import server_error as django_server_error
