@@ -6,9 +6,11 @@ whitelisted. Account e-mails come from the webmaster, who is cc'd on the
 verification e-mail only, as in the original tool.
 """
 
+import ipaddress
 import re
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -52,6 +54,40 @@ def is_allowed_email(email: str) -> bool:
     return bool(domain) and domain in allowed_domains()
 
 
+def client_address(request) -> str:
+    """The client's IP address: REMOTE_ADDR, or behind WWT_TRUSTED_PROXY_COUNT proxies the
+    address the outermost trusted proxy saw (X-Forwarded-For's entry that many from the right;
+    entries further left are the client's to forge). Behind a TLS proxy REMOTE_ADDR is the
+    proxy's, so counting by it would lock everyone out together."""
+    remote = request.META.get("REMOTE_ADDR", "")
+    proxies = settings.WWT_TRUSTED_PROXY_COUNT
+    forwarded = [
+        part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part.strip()
+    ]
+    if proxies <= 0 or len(forwarded) < proxies:
+        return remote  # not through the proxies (or misconfigured): the connection's own address
+    candidate = forwarded[-proxies]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote
+
+
+def account_key(login: str) -> str:
+    """One rate-limit key per account, whether `login` is its username or an address of its,
+    so username and e-mail share one failure budget; an unknown login keys on itself."""
+    login = (login or "").strip().lower()
+    users = get_user_model().objects
+    if "@" in login:
+        user_id = (
+            EmailAddress.objects.filter(email__iexact=login).values_list("user_id", flat=True).first()
+            or users.filter(email__iexact=login).values_list("pk", flat=True).first()
+        )
+    else:
+        user_id = users.filter(username__iexact=login).values_list("pk", flat=True).first()
+    return f"account:{user_id}" if user_id else f"login:{login}"
+
+
 def webmaster_address() -> str:
     webmaster = settings.WWT["webmaster"]
     return f"{webmaster['name']} <{webmaster['email']}>"
@@ -79,6 +115,13 @@ class AccountAdapter(DefaultAccountAdapter):
                 "to whitelist it."
             )
         return email
+
+    def get_client_ip(self, request):
+        return client_address(request)
+
+    def _get_login_attempts_cache_key(self, request, **credentials):
+        # allauth keys failed logins by the text typed; we key them by the account.
+        return account_key(credentials.get("email") or credentials.get("username") or "")
 
     def get_from_email(self):
         return webmaster_address()

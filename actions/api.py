@@ -16,7 +16,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -136,15 +136,26 @@ class GetActionView(UnifiedView):
         parameters=[
             OpenApiParameter(
                 "days",
-                int,
+                {"type": "integer", "minimum": 0, "maximum": selectors.MAX_DAYS, "default": 0},
                 description=f"Submitted in the last N days (at most {selectors.MAX_DAYS}); 0 = no age limit",
             ),
-            OpenApiParameter("acted", int, description="0 pending (default), >= 1 reported, < 0 all"),
+            OpenApiParameter(
+                "acted",
+                {"type": "integer", "default": 0},
+                description="0 pending (default), >= 1 reported, < 0 all",
+            ),
         ],
         responses={
-            200: OpenApiResponse(SERVED_ACTIONS_SCHEMA, description="keyed by workflow name"),
-            400: OpenApiResponse(OpenApiTypes.STR, description="bad parameter (plain text)"),
-            403: OpenApiResponse(OpenApiTypes.STR, description="missing or wrong key (plain text)"),
+            (200, "application/json"): OpenApiResponse(
+                SERVED_ACTIONS_SCHEMA, description="keyed by workflow name"
+            ),
+            (400, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="bad parameter (plain text)"),
+            (403, "text/plain"): OpenApiResponse(
+                OpenApiTypes.STR, description="missing or wrong key (plain text)"
+            ),
+            (503, "text/plain"): OpenApiResponse(
+                OpenApiTypes.STR, description="database unreachable (plain text)"
+            ),
         },
     )
     def get(self, request):
@@ -192,8 +203,13 @@ class ReportActionView(UnifiedView):
 
     @extend_schema(
         summary="Report actions done",
-        request=ReportRequestSerializer,
-        responses={200: ReportReplySerializer, 400: ReportReplySerializer},
+        # The body is read by hand (no parser), so its one media type is named here.
+        request={"application/json": ReportRequestSerializer},
+        responses={
+            200: ReportReplySerializer,
+            400: OpenApiResponse(ReportReplySerializer, description="unparsable body or malformed workflows"),
+            503: OpenApiResponse(ReportReplySerializer, description="database unreachable"),
+        },
         examples=[
             OpenApiExample(
                 "report", value={"key": "passphrase", "workflows": ["<workflow>"]}, request_only=True
@@ -212,8 +228,10 @@ class ReportActionView(UnifiedView):
         # A name that is not valid text (a lone surrogate) cannot be a workflow: the whole report
         # is refused as malformed, like a name that is not a string, and nothing is marked.
         valid_format = isinstance(workflows, list) and all(is_text(name) for name in workflows)
-        if not (valid_key and valid_format):
-            return Response(_report_reply(valid_key=valid_key, valid_format=valid_format))
+        if not valid_key:
+            return Response(_report_reply(valid_format=valid_format))
+        if not valid_format:  # a clear 400, still the five keys
+            return Response(_report_reply(valid_key=True), status=400)
         result = services.mark_reported(workflows)
         return Response(
             _report_reply(
@@ -232,7 +250,9 @@ class SubmitActionView(APIView):
     # Token first, so an anonymous client is told (401, WWW-Authenticate) how to authenticate.
     authentication_classes = [TokenAuthentication, SessionAuthentication]
     permission_classes = [IsVerifiedOperator]
-    parser_classes = [NestingSafeJSONParser, FormParser, MultiPartParser]  # DRF's defaults, JSON made safe
+    # JSON in and out only (no form bodies, no browsable HTML), as the schema says.
+    parser_classes = [NestingSafeJSONParser]
+    renderer_classes = [JSONRenderer]
 
     @extend_schema(
         summary="Submit an action",

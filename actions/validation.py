@@ -78,8 +78,9 @@ def is_default_task(task: str) -> bool:
 
 def is_text(value) -> bool:
     """A str that is valid Unicode: JSON's "\\ud800" escape decodes to a lone surrogate, which can
-    neither be encoded as UTF-8 (for a reply or the database) nor name anything."""
-    if not isinstance(value, str):
+    neither be encoded as UTF-8 (for a reply or the database) nor name anything. Nor can a NUL
+    character, which PostgreSQL cannot store in text."""
+    if not isinstance(value, str) or "\x00" in value:
         return False
     try:
         value.encode("utf-8")

@@ -31,6 +31,8 @@ def submit_action(request):
     name = request.POST.get("workflow") or request.GET.get("workflow")
     if not name:
         return HttpResponseBadRequest("Say which workflow: /submitaction?workflow=<name>")
+    if "\x00" in name:  # a posted name (the query string is checked by a middleware)
+        return HttpResponseBadRequest("A workflow name cannot hold a NUL character.")
     workflow = get_object_or_404(Workflow, name=name)
     if request.method == "GET":
         return render(request, "actions/submit.html", forms.form_context(workflow))

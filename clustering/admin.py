@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Clustering, ClusterMembership, JobLock, Predictor
+from .models import Clustering, ClusterMembership, Predictor
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -42,11 +42,3 @@ class ClusterMembershipAdmin(ReadOnlyAdmin):
 class PredictorAdmin(ReadOnlyAdmin):
     list_display = ["id", "trained_at", "samples", "model_file"]
     list_filter = ["trained_at"]
-
-
-@admin.register(JobLock)
-class JobLockAdmin(admin.ModelAdmin):
-    """An admin may free a stuck lock by clearing its expiry."""
-
-    list_display = ["name", "holder", "acquired_at", "expires_at"]
-    readonly_fields = ["name", "holder", "acquired_at"]

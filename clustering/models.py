@@ -4,19 +4,6 @@ from django.db import models
 from workflows.models import Workflow
 
 
-class JobLock(models.Model):
-    """A named lock with an expiry, taken by an atomic conditional UPDATE so it holds
-    across processes on PostgreSQL and SQLite alike; an expired lock (a crashed job) is free."""
-
-    name = models.CharField(max_length=100, unique=True)
-    holder = models.CharField(max_length=100, blank=True)
-    acquired_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
-
-    def __str__(self):
-        return f"{self.name} ({self.holder or 'free'})"
-
-
 class Clustering(models.Model):
     """One reclustering job: its state while it runs, then the fit it produced."""
 

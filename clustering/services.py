@@ -25,8 +25,10 @@ from scipy import sparse
 
 from errors.models import ErrorCount, ErrorHistory
 from workflows.models import Workflow
+from wwt_project.locks import Busy, job_lock
+from wwt_project.queue import QueueDown, send_after_commit
 
-from . import kmeans, locks, selectors
+from . import kmeans, selectors
 from .models import Clustering, ClusterMembership
 from .vectors import Cells, Shell, Vocabulary, count_matrix, workflow_vectors
 
@@ -43,6 +45,10 @@ Progress = Callable[[str], None] | None
 
 class ClusteringError(Exception):
     """A reclustering could not run or a model could not be used; the message says why."""
+
+
+class NotQueued(ClusteringError):
+    """The task queue did not take the reclustering; no job row was left behind."""
 
 
 def lock_ttl() -> timedelta:
@@ -178,7 +184,10 @@ def request_reclustering(user=None) -> Clustering:
             f"{running.requested_at:%Y-%m-%d %H:%M} UTC); wait for it to finish."
         )
     job = Clustering.objects.create(requested_by=user)
-    transaction.on_commit(lambda: tasks.recluster.delay(job.pk))
+    try:
+        send_after_commit(lambda: tasks.recluster.delay(job.pk), undo=job.delete)
+    except QueueDown as exc:
+        raise NotQueued(str(exc)) from None
     return job
 
 
@@ -196,42 +205,49 @@ def recluster_workflows(job_id: int | None = None, *, progress: Progress = None)
     job = Clustering.objects.get(pk=job_id) if job_id else Clustering.objects.create()
     if job.state in (Clustering.State.DONE, Clustering.State.FAILED, Clustering.State.REFUSED):
         return job
-    with locks.held_lock(LOCK_NAME, ttl=lock_ttl()) as token:
-        if not token:
-            holder = locks.lock_holder(LOCK_NAME)
-            since = f" since {holder.acquired_at:%Y-%m-%d %H:%M} UTC" if holder else ""
-            message = f"another reclustering is running{since}; this one was not started"
-            _set(job, state=Clustering.State.REFUSED, message=message, finished_at=timezone.now())
-            raise ClusteringError(message)
-        # We hold the lock, so any other "running" job died without finishing.
-        Clustering.objects.filter(state=Clustering.State.RUNNING).exclude(pk=job.pk).update(
-            state=Clustering.State.FAILED,
-            message="interrupted before it finished",
-            finished_at=timezone.now(),
-        )
-        # Conditional, so a job /cluster meanwhile gave up on as never started stays failed
-        # (a running one is a redelivery after a crash: run it again).
-        started = Clustering.objects.filter(
-            pk=job.pk, state__in=[Clustering.State.QUEUED, Clustering.State.RUNNING]
-        ).update(state=Clustering.State.RUNNING, started_at=timezone.now(), stage="loading errors")
-        job.refresh_from_db()
-        if not started:
+    try:
+        with job_lock(LOCK_NAME):
+            _run_holding_the_lock(job, progress)
+    except Busy as exc:
+        if job.state == Clustering.State.RUNNING:
+            # A redelivery (the broker's visibility timeout passed) of this very job, which
+            # is still running elsewhere: leave it to finish.
             return job
-        try:
-            _fit_and_store(job, progress)
-        except ClusteringError as exc:
-            _set(job, state=Clustering.State.FAILED, message=str(exc), finished_at=timezone.now(), stage="")
-            raise
-        except Exception as exc:
-            _set(
-                job,
-                state=Clustering.State.FAILED,
-                message=f"unexpected error: {exc}",
-                finished_at=timezone.now(),
-                stage="",
-            )
-            raise
+        message = f"another reclustering is running{exc.detail}; this one was not started. {exc.how_to_clear}"
+        _set(job, state=Clustering.State.REFUSED, message=message, finished_at=timezone.now())
+        raise ClusteringError(message) from None
     return job
+
+
+def _run_holding_the_lock(job: Clustering, progress: Progress) -> None:
+    # We hold the lock, so any other "running" job died without finishing.
+    Clustering.objects.filter(state=Clustering.State.RUNNING).exclude(pk=job.pk).update(
+        state=Clustering.State.FAILED,
+        message="interrupted before it finished",
+        finished_at=timezone.now(),
+    )
+    # Conditional, so a job /cluster meanwhile gave up on as never started stays failed
+    # (a running one is a redelivery after a crash: run it again).
+    started = Clustering.objects.filter(
+        pk=job.pk, state__in=[Clustering.State.QUEUED, Clustering.State.RUNNING]
+    ).update(state=Clustering.State.RUNNING, started_at=timezone.now(), stage="loading errors")
+    job.refresh_from_db()
+    if not started:
+        return
+    try:
+        _fit_and_store(job, progress)
+    except ClusteringError as exc:
+        _set(job, state=Clustering.State.FAILED, message=str(exc), finished_at=timezone.now(), stage="")
+        raise
+    except Exception as exc:
+        _set(
+            job,
+            state=Clustering.State.FAILED,
+            message=f"unexpected error: {exc}",
+            finished_at=timezone.now(),
+            stage="",
+        )
+        raise
 
 
 def _stage(job: Clustering, stage: str, progress: Progress) -> None:

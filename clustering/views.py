@@ -32,7 +32,8 @@ def cluster(request):
         try:
             job = services.request_reclustering(request.user)
         except services.ClusteringError as exc:
-            return _cluster_page(request, error=str(exc), status=409)
+            status = 503 if isinstance(exc, services.NotQueued) else 409
+            return _cluster_page(request, error=str(exc), status=status)
         messages.success(request, f"Reclustering {job.pk} is queued; this page shows its progress.")
         return redirect("clustering:cluster")
     return _cluster_page(request)

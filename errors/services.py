@@ -23,7 +23,6 @@ from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from clustering import locks
 from workflows.bulk import bulk_insert, in_clause_chunk, refresh_planner_statistics
 from workflows.exit_codes import NOT_REPORTED, exit_code_label, parse_exit_code
 from workflows.models import Step, Workflow
@@ -35,6 +34,7 @@ from workflows.services import (
     refresh_request_parameters,
 )
 from workflows.sources import SourceError, get_json
+from wwt_project.locks import Busy, job_lock
 
 from .models import ErrorCount, ErrorHistory, ErrorImport
 
@@ -306,22 +306,19 @@ def history_bucket(moment: datetime | None = None) -> datetime:
     return moment.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(minutes=start)
 
 
-def _lock_ttl() -> timedelta:
-    # Longer than Celery's hard time limit, so a live ingestion never loses the lock,
-    # yet one that crashed frees it within the hour.
-    return timedelta(seconds=getattr(settings, "CELERY_TASK_TIME_LIMIT", 35 * 60) + 300)
-
-
 @contextmanager
 def ingestion_lock() -> Iterator[None]:
     """Hold the one lock every ingestion (current errors, history, demo) takes, so two never
-    write at once; raises IngestBusy when another process holds it."""
-    with locks.held_lock(LOCK_NAME, ttl=_lock_ttl()) as token:
-        if not token:
-            holder = locks.lock_holder(LOCK_NAME)
-            since = f" since {holder.acquired_at:%Y-%m-%d %H:%M:%S} UTC" if holder else ""
-            raise IngestBusy(f"another ingestion is running{since}; nothing was changed, try again later")
-        yield
+    write at once; raises IngestBusy when another process holds it. The lock dies with its
+    holder, so a killed ingestion blocks nothing."""
+    try:
+        with job_lock(LOCK_NAME):
+            yield
+    except Busy as exc:
+        raise IngestBusy(
+            f"another ingestion is running{exc.detail}; nothing was changed, try again later. "
+            + exc.how_to_clear
+        ) from None
 
 
 def _ensure_steps(cells: list[Cell], progress: Progress) -> dict[str, int]:

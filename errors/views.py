@@ -4,7 +4,6 @@ import uuid
 from urllib.parse import urlencode
 
 from celery.result import AsyncResult
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 from django_celery_results.models import TaskResult
@@ -12,6 +11,7 @@ from django_celery_results.models import TaskResult
 from accounts.decorators import verified_required
 from workflows import selectors as workflow_selectors
 from workflows.models import Step, Workflow
+from wwt_project.queue import QueueDown, send_after_commit
 
 from . import selectors, services, tasks
 from .charts import legend_html
@@ -141,7 +141,12 @@ def reset_cache(request):
     if request.method == "POST":
         job_id = str(uuid.uuid4())
         # The worker must not start before this request's transaction is committed.
-        transaction.on_commit(lambda: tasks.refresh_errors.apply_async(task_id=job_id))
+        try:
+            send_after_commit(lambda: tasks.refresh_errors.apply_async(task_id=job_id))
+        except QueueDown as exc:
+            return render(
+                request, "errors/problem.html", {"title": "Not queued", "message": str(exc)}, status=503
+            )
         return redirect(f"/resetcache?job={job_id}")
     job = None
     job_id = request.GET.get("job", "")

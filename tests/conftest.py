@@ -19,6 +19,7 @@ def _test_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.WWT_LOCK_DIR = tmp_path / "locks"
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.STORAGES = {
         **settings.STORAGES,
@@ -53,6 +54,14 @@ def redis_url():
 def _make_user(username: str, *, verified: bool, **extra):
     user = UserFactory(username=username, email=f"{username}@cern.ch", **extra)
     EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=verified)
+    return user
+
+
+@pytest.fixture
+def admin_user(db, django_user_model):
+    """pytest-django's admin (behind its admin_client), with the verified address the admin requires."""
+    user = django_user_model.objects.create_superuser("admin", "admin@example.com", "password")
+    EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
     return user
 
 

@@ -123,3 +123,36 @@ def test_production_sends_mail_by_smtp_unless_told_otherwise(tmp_path):
     assert run(DJANGO_DEBUG="true") == "django.core.mail.backends.filebased.EmailBackend"
     console = "django.core.mail.backends.console.EmailBackend"
     assert run(**production, DJANGO_EMAIL_BACKEND=console) == console
+
+
+def _settings_value(expression: str, **env) -> str:
+    base = {"DJANGO_SETTINGS_MODULE": "wwt_project.settings"}
+    return subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); from django.conf import settings; print({expression})"],
+        cwd=ROOT, env={**os.environ, **base, **env}, capture_output=True, text=True, timeout=60,
+    ).stdout.strip()  # fmt: skip
+
+
+def test_database_connections_close_by_default_and_time_out(tmp_path):
+    url = {"DATABASE_URL": "postgresql://wwt@db.example.org:5432/wwt", "WWT_VAR_DIR": str(tmp_path)}
+    db = "settings.DATABASES['default']"
+    assert _settings_value(f"{db}['CONN_MAX_AGE'], {db}['CONN_HEALTH_CHECKS']", **url) == "0 True"
+    assert _settings_value(f"{db}['CONN_MAX_AGE']", **url, WWT_DB_CONN_MAX_AGE="30") == "30"
+    options = _settings_value(
+        f"{db}['OPTIONS']", **url, WWT_DB_CONNECT_TIMEOUT="3", WWT_DB_STATEMENT_TIMEOUT="12"
+    )
+    assert "'connect_timeout': 3" in options and "statement_timeout=12000" in options
+
+
+def test_celery_redelivers_the_tasks_of_a_killed_worker(tmp_path):
+    env = {"REDIS_URL": "redis://127.0.0.1:6399/0", "WWT_VAR_DIR": str(tmp_path)}
+    assert _settings_value(
+        "settings.CELERY_TASK_ACKS_LATE, settings.CELERY_TASK_REJECT_ON_WORKER_LOST", **env
+    ) == ("True True")
+    options = "settings.CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout']"
+    assert _settings_value(options, **env) == "300"
+    assert _settings_value(options, **env, WWT_CELERY_VISIBILITY_TIMEOUT="120") == "120"
+    assert (
+        _settings_value("settings.CACHES['default']['BACKEND']", **env)
+        == "wwt_project.cache.FailSoftRedisCache"
+    )

@@ -71,13 +71,16 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "wwt_project.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "wwt_project.middleware.RejectNulInQueryMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "wwt_project.middleware.DatabaseUnavailableMiddleware",
 ]
 
 if not DEBUG:
@@ -106,7 +109,22 @@ TEMPLATES = [
 # DATABASE --------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    # Connections are closed after each request by default (WWT_DB_CONN_MAX_AGE=0): persistent
+    # ones pile up idle, one per thread of every process, until PostgreSQL's max_connections.
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL,
+            conn_max_age=int(os.environ.get("WWT_DB_CONN_MAX_AGE", "0")),
+            conn_health_checks=True,
+        )
+    }
+    # A database that is down or frozen answers 503 in seconds instead of hanging requests:
+    # connecting gives up after WWT_DB_CONNECT_TIMEOUT s, a statement after WWT_DB_STATEMENT_TIMEOUT
+    # s (0 = no limit; give the Celery worker a longer one if its statements need it).
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _db_options.setdefault("connect_timeout", int(os.environ.get("WWT_DB_CONNECT_TIMEOUT", "5")))
+    _statement_ms = int(float(os.environ.get("WWT_DB_STATEMENT_TIMEOUT", "30")) * 1000)
+    _db_options["options"] = f"-c statement_timeout={_statement_ms} " + _db_options.get("options", "")
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -123,11 +141,22 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Job locks (ingestion, reclustering) on SQLite are files here (PostgreSQL uses advisory locks).
+WWT_LOCK_DIR = Path(os.environ.get("WWT_LOCK_DIR", VAR_DIR / "locks"))
 
 # CACHE -----------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Seconds to wait for Redis (cache and broker) before treating it as down.
+REDIS_TIMEOUT = float(os.environ.get("WWT_REDIS_TIMEOUT", "2"))
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Fails soft: with Redis down pages render uncached and logins are not rate limited.
+    CACHES = {
+        "default": {
+            "BACKEND": "wwt_project.cache.FailSoftRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
+        }
+    }
 else:
     # A file cache is shared by the web server and the worker, unlike locmem.
     CACHES = {
@@ -166,6 +195,9 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[WWT] "
 # Clicking the link in the browser that signed up also logs the operator in.
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# Reverse proxies in front of WWT that append to X-Forwarded-For (1 behind the usual TLS proxy):
+# the rate limits count the address the outermost one saw, not the proxy's own.
+WWT_TRUSTED_PROXY_COUNT = int(os.environ.get("WWT_TRUSTED_PROXY_COUNT", "0"))
 
 # E-MAIL ----------------------------------------------------------------------
 # Files under var/mail/ for the demo; a production server sends by SMTP unless told otherwise.
@@ -226,6 +258,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "wwt_project.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "WWT API",
@@ -237,6 +270,14 @@ SPECTACULAR_SETTINGS = {
 # CELERY ----------------------------------------------------------------------
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # A task a killed worker held becomes visible again after this long (it was an hour).
+        # Tasks are idempotent and guarded by job locks, so a task still running when this
+        # passes is refused harmlessly as a duplicate.
+        "visibility_timeout": int(os.environ.get("WWT_CELERY_VISIBILITY_TIMEOUT", "300")),
+        "socket_connect_timeout": REDIS_TIMEOUT,
+        "socket_timeout": REDIS_TIMEOUT,
+    }
 else:
     # A broker that needs no server: queues are files under var/celery.
     _queue_dir = VAR_DIR / "celery" / "queue"
@@ -257,6 +298,19 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_SOFT_TIME_LIMIT = 30 * 60
 CELERY_TASK_TIME_LIMIT = 35 * 60
+# Acknowledge a task when it ends, not when it starts, and give it back to the queue when
+# its pool child dies (the OOM killer): the task runs again instead of being lost.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# With the broker down, sending a task fails within about a second instead of hanging.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE

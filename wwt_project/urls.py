@@ -2,8 +2,20 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.permissions import is_verified_operator
+
 # The admin has no login form of its own: allauth's applies rate limits and e-mail verification.
 admin.site.login = secure_admin_login(admin.site.login)
+_staff_permission = admin.site.has_permission
+
+
+def _staff_with_a_verified_address(request) -> bool:
+    # Checked on every admin request, not only at login: a staff member whose address was
+    # unverified (or removed) since loses the admin at once.
+    return _staff_permission(request) and is_verified_operator(request.user)
+
+
+admin.site.has_permission = _staff_with_a_verified_address
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -14,3 +26,6 @@ urlpatterns = [
     path("", include("actions.urls")),
     path("", include("clustering.urls")),
 ]
+
+# A database error outside a view (in a middleware) still answers 503 in the caller's shape.
+handler500 = "wwt_project.middleware.server_error"

@@ -10,10 +10,11 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
-from clustering import locks, selectors, services, tasks
-from clustering.models import Clustering, ClusterMembership, JobLock
+from clustering import selectors, services, tasks
+from clustering.models import Clustering, ClusterMembership
 from errors.models import ErrorHistory
 from tests.clustering.conftest import add_errors
+from wwt_project.locks import Busy, job_lock
 
 pytestmark = [pytest.mark.django_db, pytest.mark.pg_too]
 
@@ -130,25 +131,31 @@ def test_a_job_given_up_as_never_started_stays_failed_when_a_worker_gets_it_late
 
 def test_reclustering_is_refused_while_another_holds_the_lock():
     toy_set()
-    token = locks.acquire_lock(services.LOCK_NAME, ttl=timedelta(minutes=5))
-    assert token
-    with pytest.raises(services.ClusteringError, match="another reclustering is running"):
+    with (
+        job_lock(services.LOCK_NAME),
+        pytest.raises(services.ClusteringError, match="another reclustering is running since .* by process"),
+    ):
         services.recluster_workflows()
     assert Clustering.objects.get().state == Clustering.State.REFUSED
     assert not ClusterMembership.objects.exists()
-    locks.release_lock(services.LOCK_NAME, token)
     assert services.recluster_workflows().state == Clustering.State.DONE
-    assert JobLock.objects.get(name=services.LOCK_NAME).expires_at is None
 
 
-def test_a_second_taker_is_refused_and_an_expired_lock_is_free_again():
-    first = locks.acquire_lock("job", ttl=timedelta(minutes=5))
-    assert first and locks.acquire_lock("job", ttl=timedelta(minutes=5)) is None
-    JobLock.objects.filter(name="job").update(expires_at=timezone.now() - timedelta(seconds=1))
-    second = locks.acquire_lock("job", ttl=timedelta(minutes=5))
-    assert second and second != first
-    locks.release_lock("job", first)  # the old holder cannot free the new holder's lock
-    assert locks.acquire_lock("job", ttl=timedelta(minutes=5)) is None
+def test_a_redelivered_running_job_is_left_to_the_run_holding_the_lock():
+    toy_set()
+    job = Clustering.objects.create(state=Clustering.State.RUNNING)
+    with job_lock(services.LOCK_NAME):
+        assert services.recluster_workflows(job.pk).state == Clustering.State.RUNNING
+    job.refresh_from_db()
+    assert job.state == Clustering.State.RUNNING and not job.message
+
+
+def test_a_second_taker_is_refused_with_the_holder_named_and_the_lock_is_free_after():
+    pattern = r"held since \d{4}-.* by process \d+ on .*kill \d+"
+    with job_lock("job"), pytest.raises(Busy, match=pattern), job_lock("job"):
+        pass
+    with job_lock("job"):
+        pass
 
 
 def test_nothing_to_cluster_fails_the_job_with_a_clear_message():
@@ -157,7 +164,8 @@ def test_nothing_to_cluster_fails_the_job_with_a_clear_message():
     job = Clustering.objects.get()
     assert job.state == Clustering.State.FAILED
     assert "no errors to cluster" in job.message
-    assert locks.lock_holder(services.LOCK_NAME) is None
+    with job_lock(services.LOCK_NAME):
+        pass  # freed
 
 
 def test_running_a_finished_job_again_changes_nothing():

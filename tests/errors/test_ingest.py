@@ -343,14 +343,15 @@ def test_ingest_errors_command_shows_progress_per_phase_up_to_its_total(tmp_path
 
 
 def test_a_second_ingestion_while_one_runs_fails_clearly_and_changes_nothing(tmp_path):
-    from datetime import timedelta
+    from contextlib import ExitStack
 
-    from clustering import locks
+    from wwt_project.locks import job_lock
 
     services.ingest_current_errors(write(tmp_path, SMALL))
     before, imports = snapshot(), ErrorImport.objects.count()
     newer = write(tmp_path, {f"/{OTHER}/TOP-Run3Summer22EEGS-00042_0": {"8001": {"T2_US_MIT": 99}}}, "n.json")
-    token = locks.acquire_lock(services.LOCK_NAME, ttl=timedelta(minutes=5))  # the other ingestion
+    other_ingestion = ExitStack()
+    other_ingestion.enter_context(job_lock(services.LOCK_NAME))
 
     with pytest.raises(services.IngestBusy, match=r"another ingestion is running since \d{4}-"):
         services.ingest_current_errors(newer)
@@ -363,14 +364,15 @@ def test_a_second_ingestion_while_one_runs_fails_clearly_and_changes_nothing(tmp
 
     assert snapshot() == before and not ErrorHistory.objects.exists()
     assert ErrorImport.objects.count() == imports
-    locks.release_lock(services.LOCK_NAME, token)
+    other_ingestion.close()
     assert services.ingest_current_errors(newer).cells == 1
 
 
 def test_a_failed_ingestion_frees_the_lock(tmp_path):
-    from clustering import locks
+    from wwt_project.locks import job_lock
 
     with pytest.raises(services.IngestError):
         services.ingest_current_errors(write(tmp_path, "{", "bad.json"))
-    assert locks.lock_holder(services.LOCK_NAME) is None
+    with job_lock(services.LOCK_NAME):
+        pass  # free again
     assert services.ingest_current_errors(write(tmp_path, SMALL)).cells == 6

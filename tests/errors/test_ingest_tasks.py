@@ -2,16 +2,15 @@
 they append. (A real worker runs them in test_embedded_jobs and test_ingest_services.)"""
 
 import json
-from datetime import timedelta
 
 import pytest
 
-from clustering import locks
 from errors import services, tasks
 from errors.models import ErrorCount, ErrorHistory, ErrorImport
 from tests.errors.conftest import SMALL_DOCUMENT, A, load_document
 from tests.workflows.fake_sources import closed_port_url, configure
 from workflows import selectors as workflow_selectors
+from wwt_project.locks import job_lock
 
 pytestmark = pytest.mark.django_db
 
@@ -81,12 +80,9 @@ def test_a_server_error_is_retried_a_missing_document_is_not(fake_sources, inges
 
 
 def test_an_ingestion_holding_the_lock_makes_the_refresh_retry(tmp_path, ingestions):
-    token = locks.acquire_lock(services.LOCK_NAME, ttl=timedelta(minutes=5))
-    try:
+    with job_lock(services.LOCK_NAME):
         result = tasks.refresh_errors.apply(args=[document_path(tmp_path)])
         assert failed_with(result, services.IngestBusy, "another ingestion is running")
-    finally:
-        locks.release_lock(services.LOCK_NAME, token)
     assert len(ingestions) == 1 + tasks.refresh_errors.max_retries
     assert not ErrorCount.objects.exists()
 
@@ -125,11 +121,8 @@ def test_the_history_task_retries_while_another_ingestion_runs(tmp_path, monkeyp
     calls = []
     real = services.update_history
     monkeypatch.setattr(services, "update_history", lambda *a, **k: calls.append(a) or real(*a, **k))
-    token = locks.acquire_lock(services.LOCK_NAME, ttl=timedelta(minutes=5))
-    try:
+    with job_lock(services.LOCK_NAME):
         result = tasks.update_history.apply()
         assert failed_with(result, services.IngestBusy, "another ingestion is running")
-    finally:
-        locks.release_lock(services.LOCK_NAME, token)
     assert len(calls) == 1 + tasks.update_history.max_retries
     assert not ErrorHistory.objects.exists()

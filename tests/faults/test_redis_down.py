@@ -1,0 +1,69 @@
+"""Fault: Redis (cache and broker) goes down.
+
+Before: /globalerror, /sites and the login POST answered 500 (the page cache and allauth's
+rate limiter called the cache unguarded); POST /resetcache and /cluster answered 500 and
+/cluster left a "queued" row that refused new requests for 10 minutes."""
+
+import pytest
+from django.test import Client
+
+from clustering.models import Clustering
+from tests.errors.conftest import SMALL_DOCUMENT, load_document
+
+pytestmark = [pytest.mark.django_db, pytest.mark.pg_too]
+
+
+@pytest.fixture
+def redis_went_down(throwaway_redis, use_broker, settings):
+    """The cache and the broker point at a Redis that worked and is now stopped."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "wwt_project.cache.FailSoftRedisCache",
+            "LOCATION": throwaway_redis.url,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    from django.core.cache import cache
+
+    cache.set("alive", 1)
+    assert cache.get("alive") == 1  # it really worked
+    throwaway_redis.stop()
+
+    use_broker(throwaway_redis.url)
+    return throwaway_redis
+
+
+def test_pages_render_uncached(redis_went_down, tmp_path, client):
+    load_document(tmp_path, SMALL_DOCUMENT)
+    for url in ("/globalerror", "/globalerror", "/sites", "/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+
+
+def test_login_works_without_the_rate_limiter_s_cache(redis_went_down, verified_operator):
+    verified_operator.set_password("correct horse")
+    verified_operator.save()
+    client = Client()
+    wrong = client.post("/accounts/login/", {"login": "alice", "password": "nope"})
+    assert wrong.status_code == 200 and b"not correct" in wrong.content
+    right = client.post("/accounts/login/", {"login": "alice", "password": "correct horse"})
+    assert right.status_code == 302
+    assert client.get("/accounts/email/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)  # no test transaction: on_commit sends at once, as in a request
+def test_reset_cache_says_nothing_was_queued(redis_went_down, operator_client):
+    response = operator_client.post("/resetcache")
+    assert response.status_code == 503
+    assert b"task queue (Redis) is unreachable" in response.content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reclustering_that_could_not_be_queued_leaves_no_row(redis_went_down, operator_client):
+    response = operator_client.post("/cluster")
+    assert response.status_code == 503
+    assert b"task queue (Redis) is unreachable" in response.content
+    assert not Clustering.objects.exists()  # so the next request is not refused as "already queued"
+    redis_went_down.start()  # back up: the next request is queued
+    assert operator_client.post("/cluster").status_code == 302
+    assert Clustering.objects.get().state == Clustering.State.QUEUED
