@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/wwt
 export WWT_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test venv lint bench clean
+.PHONY: run serve test venv lint bench load clean
 
 venv: $(VENV)/.installed
 
@@ -26,6 +26,25 @@ run: venv
 	$(VENV)/bin/celery -A wwt_project worker --beat --loglevel=INFO --concurrency=2 \
 	    --schedule=var/celerybeat-schedule & \
 	$(PY) manage.py runserver 127.0.0.1:8080 & \
+	wait
+
+# Production settings on the embedded default (SQLite + file broker): a smoke test of the real
+# server, not a deployment (README: Production). gunicorn + worker + beat; Ctrl-C stops all.
+SERVE_BIND ?= 127.0.0.1:8000
+serve: venv
+	@export DJANGO_DEBUG=false DJANGO_SECURE_SSL_REDIRECT=false ALLOWED_HOSTS=127.0.0.1,localhost \
+	  DJANGO_EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend \
+	  DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}" \
+	  WWT_BIND=$(SERVE_BIND) WEB_CONCURRENCY=$${WEB_CONCURRENCY:-2}; \
+	set -e; \
+	$(PY) manage.py migrate --noinput; \
+	$(PY) manage.py collectstatic --noinput --verbosity 0; \
+	$(PY) manage.py install_schedules; \
+	echo "== WWT (production settings) on http://$(SERVE_BIND): gunicorn + worker + beat; Ctrl-C stops all"; \
+	trap 'kill 0' INT TERM; \
+	$(VENV)/bin/celery -A wwt_project worker --loglevel=INFO --concurrency=2 & \
+	$(VENV)/bin/celery -A wwt_project beat --loglevel=INFO & \
+	$(VENV)/bin/gunicorn -c python:wwt_project.gunicorn_conf wwt_project.wsgi & \
 	wait
 
 test: venv
