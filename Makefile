@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/wwt
 export WWT_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run serve test venv lint bench load clean
+.PHONY: run serve test chromium venv lint bench load clean
 
 venv: $(VENV)/.installed
 
@@ -47,7 +47,19 @@ serve: venv
 	$(VENV)/bin/gunicorn -c python:wwt_project.gunicorn_conf wwt_project.wsgi & \
 	wait
 
-test: venv
+# The browser tests drive Debian's chromium (never a downloaded browser): installed when missing.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "== installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "== /usr/bin/chromium is missing (as root: apt-get install -y chromium): browser tests will skip"; \
+	  fi; \
+	fi
+
+# First pass (SQLite): everything but the service-bound tests, browser and fuzz tests included.
+test: venv chromium
 	$(PY) -m pytest -m "not needs_services"
 	@if $(PY) -c "import psycopg; psycopg.connect('$(PG_TEST_URL)'.rsplit('/', 1)[0] + '/postgres', connect_timeout=3).close()" 2>/dev/null; then \
 	  echo "== PostgreSQL pass ($(PG_TEST_URL), Redis $(WWT_TEST_REDIS_URL))"; \
