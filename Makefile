@@ -77,5 +77,10 @@ lint: venv
 bench: venv
 	$(PY) -m pytest tests/benchmarks -s -o python_files="bench_*.py" $(ARGS)
 
+# getaction at 50 clients for 30 s through gunicorn (2 workers) on PostgreSQL + Redis, beside an
+# ingestion and a recluster; fails on any error (README: Tests). DATABASE_URL / REDIS_URL override.
+load: venv
+	$(PY) tests/benchmarks/load_getaction.py $(LOAD_ARGS)
+
 clean:
 	rm -rf var staticfiles .pytest_cache .ruff_cache
