@@ -12,19 +12,12 @@ from django_celery_results.models import TaskResult
 from accounts.decorators import verified_required
 from workflows import selectors as workflow_selectors
 from workflows.models import Step, Workflow
+from wwt_project.http import bad_request, first_error, not_found
 
 from . import selectors, services, tasks
 from .charts import legend_html
-from .forms import ExplainErrorForm, GlobalViewForm, ListPageForm, TrendsForm, first_error
+from .forms import ExplainErrorForm, GlobalViewForm, ListPageForm, TrendsForm
 from .models import Procedure
-
-
-def bad_request(request, message: str):
-    return render(request, "errors/problem.html", {"title": "Bad request", "message": message}, status=400)
-
-
-def not_found(request, message: str):
-    return render(request, "errors/problem.html", {"title": "Not found", "message": message}, status=404)
 
 
 def home(request):
