@@ -15,11 +15,7 @@ class ActedFilter(admin.SimpleListFilter):
         return [("0", "pending"), ("1", "reported")]
 
     def queryset(self, request, queryset):
-        if self.value() == "0":
-            return queryset.filter(reported_at__isnull=True)
-        if self.value() == "1":
-            return queryset.filter(reported_at__isnull=False)
-        return queryset
+        return queryset.acted(int(self.value())) if self.value() in ("0", "1") else queryset
 
 
 class ActionAdminForm(forms.ModelForm):

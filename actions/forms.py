@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.permissions import is_verified_operator
 from workflows import selectors as workflow_selectors
-from workflows.models import Workflow
+from workflows.models import Workflow, short_task_name
 
 from . import selectors
 from .models import ActionKind
@@ -26,7 +26,6 @@ from .validation import (
     TOGGLES,
     enabled_actions,
     is_default_task,
-    short_task_name,
 )
 
 SITE_METHODS = ["Auto", "Manual", "Ban"]

@@ -28,6 +28,24 @@ class Reason(models.Model):
         return self.short
 
 
+# Unified's `acted` encoding, the one place it is read: 0 pending, >= 1 reported, < 0 all.
+ACTED_OF_STATUS = {"pending": 0, "reported": 1, "all": -1}
+
+
+class ActionQuerySet(models.QuerySet):
+    def acted(self, acted: int) -> "ActionQuerySet":
+        """The actions Unified's `acted=` selects."""
+        if acted == 0:
+            return self.filter(reported_at__isnull=True)
+        if acted > 0:
+            return self.filter(reported_at__isnull=False)
+        return self
+
+    def with_status(self, status: str) -> "ActionQuerySet":
+        """The actions of a status as pages name it: pending, reported or all."""
+        return self.acted(ACTED_OF_STATUS[status])
+
+
 class Action(models.Model):
     """The pending (or last reported) action of a workflow: one per workflow.
 
@@ -57,6 +75,8 @@ class Action(models.Model):
     # action is written: getaction joins these texts in the database, with no join to workflows
     # and no decoding and re-encoding of three JSON fields a row.
     served = models.TextField(default="", editable=False)
+
+    objects = ActionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-submitted_at"]
@@ -120,6 +140,8 @@ class ActionSubmission(models.Model):
     # Submissions made together (a workflow plus the similar workflows checked with it)
     # share a batch: the workflows an action was applied to.
     batch = models.UUIDField(null=True, blank=True, db_index=True)
+
+    objects = ActionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-submitted_at"]

@@ -21,14 +21,6 @@ def days_problem(days: int) -> str | None:
     return None
 
 
-def _acted_filter(queryset: QuerySet, acted: int) -> QuerySet:
-    if acted == 0:
-        return queryset.filter(reported_at__isnull=True)
-    if acted > 0:
-        return queryset.filter(reported_at__isnull=False)
-    return queryset
-
-
 class JoinedText(Aggregate):
     """The texts of a column joined with commas, by the database (one row comes back)."""
 
@@ -48,7 +40,7 @@ def served_actions_json(*, days: int = 0, acted: int = 0, now: datetime | None =
     `days` > 0 keeps actions submitted in the last `days` days (0: no age limit; see
     `days_problem`); `acted` 0 keeps pending actions, >= 1 reported ones, < 0 all.
     """
-    queryset = _acted_filter(Action.objects.all(), acted)
+    queryset = Action.objects.acted(acted)
     if days > 0:
         queryset = queryset.filter(submitted_at__gte=(now or timezone.now()) - timedelta(days=days))
     joined = queryset.order_by().aggregate(members=JoinedText("served"))["members"]
@@ -79,11 +71,11 @@ class ActionFilters:
 
 def actions_for_page(filters: ActionFilters, now: datetime | None = None) -> QuerySet:
     """The operators' actions list, newest first, each with `pending_too_long` computable cheaply."""
-    queryset = Action.objects.select_related("workflow", "user").order_by("-submitted_at")
-    if filters.status == "pending":
-        queryset = queryset.filter(reported_at__isnull=True)
-    elif filters.status == "reported":
-        queryset = queryset.filter(reported_at__isnull=False)
+    queryset = (
+        Action.objects.with_status(filters.status)
+        .select_related("workflow", "user")
+        .order_by("-submitted_at")
+    )
     if filters.action:
         queryset = queryset.filter(action=filters.action)
     if filters.user:

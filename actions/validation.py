@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from workflows import selectors as workflow_selectors
-from workflows.models import Step, Workflow
+from workflows.models import Step, Workflow, short_task_name
 
 from .models import ActionKind, Reason
 
@@ -65,11 +65,6 @@ def enabled_actions() -> list[str]:
     """Actions offered, in form order; recovery only when config.yml enables it."""
     enabled = set(settings.WWT["actions"]["enabled"])
     return [kind.value for kind in ActionKind if kind.value in enabled]
-
-
-def short_task_name(workflow_name: str, step_name: str) -> str:
-    prefix = f"/{workflow_name}/"
-    return step_name[len(prefix) :] if step_name.startswith(prefix) else step_name.split("/", 2)[-1]
 
 
 def is_default_task(task: str) -> bool:

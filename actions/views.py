@@ -15,7 +15,7 @@ from accounts.decorators import verified_required
 from workflows.models import Workflow
 
 from . import forms, selectors, services
-from .models import ActionKind
+from .models import ACTED_OF_STATUS, ActionKind
 from .validation import ActionRejected
 
 
@@ -55,7 +55,7 @@ def submit_action(request):
 def _filters_from(query) -> tuple[selectors.ActionFilters, list[str]]:
     problems = []
     status = query.get("status", "pending")
-    if status not in ("pending", "reported", "all"):
+    if status not in ACTED_OF_STATUS:
         problems.append(f"status must be pending, reported or all, got {status!r}")
         status = "pending"
     action = query.get("action", "")

@@ -10,15 +10,6 @@ from .models import Procedure
 from .selectors import PIEVARS
 
 
-def first_error(form: forms.Form) -> str:
-    """The form's errors as one sentence for a 400 page."""
-    messages = []
-    for name, errors in form.errors.items():
-        label = "" if name == "__all__" else f"{name}: "
-        messages.extend(f"{label}{error}" for error in errors)
-    return " ".join(messages)
-
-
 class GlobalViewForm(forms.Form):
     pievar = forms.ChoiceField(
         choices=[(key, key) for key in PIEVARS],

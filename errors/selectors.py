@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from workflows.exit_codes import exit_code_label
-from workflows.models import Step, Workflow
+from workflows.models import Step, Workflow, short_task_name
 
 from . import charts
 from .models import ErrorCount, ErrorHistory, ErrorImport, Explanation, Procedure
@@ -54,11 +54,6 @@ def overview() -> dict:
 
 
 # Global view -----------------------------------------------------------------------------
-
-
-def short_step(step_name: str, workflow_name: str) -> str:
-    prefix = f"/{workflow_name}/"
-    return step_name[len(prefix) :] if step_name.startswith(prefix) else step_name
 
 
 @dataclass
@@ -285,7 +280,7 @@ def _grouped_view(
             )
         )
         for step in sorted(steps):
-            label = short_step(step, workflow)
+            label = short_task_name(workflow, step)
 
             # A step's pie shows that step only: so does the list page it opens.
             def step_link(column, step=step):

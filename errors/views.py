@@ -11,20 +11,13 @@ from django_celery_results.models import TaskResult
 from accounts.decorators import verified_required
 from workflows import selectors as workflow_selectors
 from workflows.models import Step, Workflow
+from wwt_project.http import bad_request, first_error, not_found, problem_page
 from wwt_project.queue import QueueDown, send_after_commit
 
 from . import selectors, services, tasks
 from .charts import legend_html
-from .forms import ExplainErrorForm, GlobalViewForm, ListPageForm, TrendsForm, first_error
+from .forms import ExplainErrorForm, GlobalViewForm, ListPageForm, TrendsForm
 from .models import Procedure
-
-
-def bad_request(request, message: str):
-    return render(request, "errors/problem.html", {"title": "Bad request", "message": message}, status=400)
-
-
-def not_found(request, message: str):
-    return render(request, "errors/problem.html", {"title": "Not found", "message": message}, status=404)
 
 
 def home(request):
@@ -144,9 +137,7 @@ def reset_cache(request):
         try:
             send_after_commit(lambda: tasks.refresh_errors.apply_async(task_id=job_id))
         except QueueDown as exc:
-            return render(
-                request, "errors/problem.html", {"title": "Not queued", "message": str(exc)}, status=503
-            )
+            return problem_page(request, "Not queued", str(exc), 503)
         return redirect(f"/resetcache?job={job_id}")
     job = None
     job_id = request.GET.get("job", "")

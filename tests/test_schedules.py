@@ -4,8 +4,8 @@ import pytest
 from django.conf import settings
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from errors.schedules import install_default_schedules
 from wwt_project.celery import app
+from wwt_project.schedules import install_default_schedules
 
 pytestmark = pytest.mark.django_db
 

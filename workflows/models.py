@@ -1,6 +1,12 @@
 from django.db import models
 
 
+def short_task_name(workflow_name: str, step_name: str) -> str:
+    """The step path without its leading `/<workflow>/` (what Unified calls the task)."""
+    prefix = f"/{workflow_name}/"
+    return step_name[len(prefix) :] if step_name.startswith(prefix) else step_name.split("/", 2)[-1]
+
+
 class Workflow(models.Model):
     """A production request. Names come from outside and are untrusted text."""
 
@@ -44,10 +50,8 @@ class Step(models.Model):
     @property
     def short_name(self) -> str:
         """The step path without its leading `/<workflow>/`."""
-        prefix = f"/{self.workflow.name}/" if "workflow" in self._state.fields_cache else None
-        if prefix and self.name.startswith(prefix):
-            return self.name[len(prefix) :]
-        return self.name.split("/", 2)[-1]
+        workflow_name = self.workflow.name if "workflow" in self._state.fields_cache else ""
+        return short_task_name(workflow_name, self.name)
 
 
 class Site(models.Model):

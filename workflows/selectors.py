@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from . import sources
-from .models import Site, Workflow
+from .models import Site, Workflow, short_task_name
 from .sites import sites_of_locations
 
 logger = logging.getLogger(__name__)
@@ -206,7 +206,6 @@ def step_tables(workflow: Workflow, statuses: dict[str, str] | None = None) -> l
     per_step: dict = defaultdict(lambda: defaultdict(dict))
     for step, code, site, count in cells:
         per_step[step][code][site] = count
-    prefix = f"/{workflow.name}/"
     tables = []
     for step in sorted(per_step):
         codes = per_step[step]
@@ -223,7 +222,7 @@ def step_tables(workflow: Workflow, statuses: dict[str, str] | None = None) -> l
         tables.append(
             {
                 "name": step,
-                "short_name": step[len(prefix) :] if step.startswith(prefix) else step,
+                "short_name": short_task_name(workflow.name, step),
                 "sites": [{"name": site, "status": (statuses or {}).get(site, "")} for site in sites],
                 "site_totals": [site_totals[site] for site in sites],
                 "rows": rows,

@@ -9,8 +9,7 @@ from clustering import prediction
 from clustering import services as clustering_services
 from errors import selectors as error_selectors
 from errors import services as error_services
-from errors.forms import first_error
-from errors.views import bad_request, not_found
+from wwt_project.http import bad_request, first_error, not_found
 
 from . import selectors, sources
 from .forms import LogSearchForm, WorkflowForm

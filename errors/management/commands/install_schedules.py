@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from errors.schedules import install_default_schedules
+from wwt_project.schedules import install_default_schedules
 
 
 class Command(BaseCommand):

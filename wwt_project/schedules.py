@@ -1,4 +1,4 @@
-"""Default beat entries (settings.WWT_PERIODIC_TASKS) installed into django-celery-beat."""
+"""Default beat entries of every app (settings.WWT_PERIODIC_TASKS) installed into django-celery-beat."""
 
 from django.conf import settings
 from django.db import transaction
