@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('errors', '0002_fill_procedures'),
+        ('errors', '0004_file_open_procedures'),
     ]
 
     operations = [
