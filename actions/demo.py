@@ -28,16 +28,24 @@ def _action_for(exit_code: int, task: str, rng: random.Random) -> tuple[str, dic
     return "clone", {"memory": 4000}
 
 
+# Enough to train on, few enough that training at load time takes seconds, not minutes.
+MAX_DEMO_SUBMISSIONS = 80
+
+
 def create_demo_submissions(
     main_errors: dict[int, tuple[int, str]], *, seed: int = 1, days: int = 7, now: datetime | None = None
 ) -> int:
-    """One past submission per workflow of `main_errors` ({workflow id: (main exit code,
-    task path of that error)}), the action an operator would choose for that code, made
-    on one of the last `days` days. Returns the number of submissions made."""
+    """One past submission for each of at most MAX_DEMO_SUBMISSIONS workflows of
+    `main_errors` ({workflow id: (main exit code, task path of that error)}), the action an
+    operator would choose for that code, made on one of the last `days` days. Returns the
+    number of submissions made."""
     rng = random.Random(seed)
     now = now or timezone.now()
+    chosen = sorted(main_errors)
+    chosen = sorted(rng.sample(chosen, min(len(chosen), MAX_DEMO_SUBMISSIONS)))
     submissions = []
-    for workflow_id, (exit_code, task) in sorted(main_errors.items()):
+    for workflow_id in chosen:
+        exit_code, task = main_errors[workflow_id]
         action, parameters = _action_for(exit_code, task, rng)
         submitted_at = now - timedelta(days=rng.randint(1, max(1, days - 1)), hours=rng.randint(0, 12))
         submissions.append(

@@ -199,7 +199,7 @@ def _details(rng: random.Random, workflow: str, code: int, site: str, status: di
     return "WMAgentError", f"Exit code {code} at {site}: see the agent logs for the failing step"
 
 
-def _pnn(site: str, rng: random.Random) -> str:
+def _pnn(site: str) -> str:
     """A storage name of `site`: T1 disks carry `_Disk` (RAL's `_ECHO_Disk`), T2s their own name."""
     if site == "T1_UK_RAL":
         return "T1_UK_RAL_ECHO_Disk"
@@ -312,7 +312,7 @@ def _acdc_rows(rng, workflow: str, steps: dict, request: dict) -> dict:
             files[f"MCFakeFile-{workflow}-{rng.getrandbits(32):08x}"] = {"locations": [], "events": 1000}
         else:
             for site in sites:
-                locations = [_pnn(site, rng)]
+                locations = [_pnn(site)]
                 if rng.random() < 0.3:
                     locations.append(rng.choice(["T0_CH_CERN_MSS", "T1_IT_CNAF_Export", "T1_US_FNAL_MSS"]))
                 lfn = _root_file(rng, workflow).split("//", 2)[-1]

@@ -33,7 +33,7 @@ class Command(BaseCommand):
             return
         report = services.load_demo_data(n_workflows=workflows, seed=seed, days=days, directory=directory)
         self.stdout.write(self.style.SUCCESS(f"demo data in {directory}: {report.summary_line()}"))
-        # Past actions on every workflow but the tour's, so the predictor can be trained
+        # Past actions on workflows other than the tour's, so the predictor can be trained
         # and the workflow pages show a suggestion from the start.
         made = create_demo_submissions(
             selectors.main_errors(exclude_workflows=demo.TOUR_WORKFLOWS), seed=seed, days=days
