@@ -2,6 +2,7 @@
 valid and invalid (deterministic: derandomized, no example database), and every answer must be
 no 5xx and match the schema (status code, content type, body, headers)."""
 
+import os
 import zlib
 
 import pytest
@@ -16,7 +17,8 @@ from tests.factories import WorkflowFactory
 from wwt_project.wsgi import application
 
 KEY = "fuzz-passphrase"
-EXAMPLES_PER_OPERATION = 60
+# A few hundred cases in all per run; WWT_FUZZ_EXAMPLES=1000 digs deeper on demand.
+EXAMPLES_PER_OPERATION = int(os.environ.get("WWT_FUZZ_EXAMPLES", "60"))
 
 pytestmark = pytest.mark.django_db
 
