@@ -73,9 +73,15 @@ def throwaway_redis():
 @pytest.fixture
 def use_broker():
     """use_broker(url): send tasks for real (not eagerly) to the broker at `url`."""
+    from celery import current_app
+
     from wwt_project.celery import app
 
     saved = app.conf.broker_url, app.conf.broker_transport_options
+    # Tasks are shared tasks: they send through the current app, which another test's
+    # Celery(broker=...) may have become.
+    previous_app = current_app._get_current_object()
+    app.set_current()
 
     def forget_connections():
         # Celery caches its connection and producer pools: new ones for a changed broker URL.
@@ -91,3 +97,4 @@ def use_broker():
     yield use
     app.conf.broker_url, app.conf.broker_transport_options = saved
     forget_connections()
+    previous_app.set_current()
