@@ -207,7 +207,7 @@ class ReportActionView(UnifiedView):
         request={"application/json": ReportRequestSerializer},
         responses={
             200: ReportReplySerializer,
-            400: OpenApiResponse(ReportReplySerializer, description="unparsable body or malformed workflows"),
+            400: OpenApiResponse(ReportReplySerializer, description="unparsable body"),
             503: OpenApiResponse(ReportReplySerializer, description="database unreachable"),
         },
         examples=[
@@ -228,10 +228,10 @@ class ReportActionView(UnifiedView):
         # A name that is not valid text (a lone surrogate) cannot be a workflow: the whole report
         # is refused as malformed, like a name that is not a string, and nothing is marked.
         valid_format = isinstance(workflows, list) and all(is_text(name) for name in workflows)
-        if not valid_key:
-            return Response(_report_reply(valid_format=valid_format))
-        if not valid_format:  # a clear 400, still the five keys
-            return Response(_report_reply(valid_key=True), status=400)
+        # As the original: a parsed body always answers 200, the five keys saying what was wrong
+        # (only an unparsable body is a 400); Unified reads the keys, not the status.
+        if not (valid_key and valid_format):
+            return Response(_report_reply(valid_key=valid_key, valid_format=valid_format))
         result = services.mark_reported(workflows)
         return Response(
             _report_reply(

@@ -13,13 +13,15 @@ class ReasonSerializer(serializers.Serializer):
 
 
 class ActionSubmitSerializer(serializers.Serializer):
-    workflows = serializers.ListField(child=serializers.CharField(), allow_empty=False)
-    action = serializers.CharField(help_text="acdc, recovery (when enabled), clone or special")
-    parameters = serializers.JSONField(
+    workflows = serializers.ListField(child=serializers.CharField(), min_length=1)
+    action = serializers.ChoiceField(
+        choices=["acdc", "recovery", "clone", "special"], help_text="recovery only when enabled in config.yml"
+    )
+    parameters = serializers.DictField(
         help_text="As served by getaction before omission rules; acdc/recovery may use an AllSteps "
         "block (expanded into every task) and per-block `ban` lists (Auto sites less these)."
     )
-    reasons = ReasonSerializer(many=True, allow_empty=False)
+    reasons = ReasonSerializer(many=True, min_length=1)
 
 
 class StoredActionSerializer(serializers.Serializer):

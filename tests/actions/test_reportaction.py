@@ -184,7 +184,7 @@ def test_a_key_that_is_not_valid_text_is_a_wrong_key(unified, unified_key, pendi
 
 def test_a_workflow_name_that_is_not_valid_text_is_a_format_error(unified, unified_key, pending):
     response = unified.report_raw(json.dumps({"key": unified_key, "workflows": [pending[0], "wf_\udcff"]}))
-    assert response.status_code == 400
+    assert response.status_code == 200
     reply = response.json()
     assert set(reply) == FIVE_KEYS
     assert reply["valid_key"] is True and reply["valid_format"] is False and reply["success"] == []
