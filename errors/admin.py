@@ -3,7 +3,7 @@ from django.contrib import admin
 from workflows.exit_codes import exit_code_label
 
 from .forms import ProcedureAdminForm
-from .models import ErrorCount, ErrorHistory, ErrorImport, Explanation, Procedure
+from .models import ErrorCount, ErrorHistory, ErrorImport, LogSample, Procedure
 
 
 class ExitCodeFilter(admin.SimpleListFilter):
@@ -77,8 +77,8 @@ class ErrorImportAdmin(ReadOnlyAdmin):
     list_filter = ["kind"]
 
 
-@admin.register(Explanation)
-class ExplanationAdmin(ReadOnlyAdmin):
+@admin.register(LogSample)
+class LogSampleAdmin(ReadOnlyAdmin):
     list_display = ["step", shown_exit_code, "site", "sample_exit_code", "error_type", "fetched_at"]
     list_filter = [ExitCodeFilter]
     search_fields = ["step__name", "details"]

@@ -7,7 +7,7 @@ from django import forms
 from workflows.exit_codes import NOT_REPORTED_LABEL, parse_exit_code
 
 from .models import Procedure
-from .selectors import PIEVARS
+from .selectors.global_view import PIEVARS
 
 
 class GlobalViewForm(forms.Form):

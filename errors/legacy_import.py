@@ -16,7 +16,7 @@ from workflows.bulk import refresh_planner_statistics
 from workflows.models import Step, Workflow
 from wwt_project.legacy import ImportSummary, decoded, read_sqlite_table
 
-from . import services
+from . import document, history, ingestion
 from .models import ErrorHistory, ErrorImport
 
 TABLE = "workflows"
@@ -35,32 +35,34 @@ def _integer(value) -> int | None:
         return None
 
 
-def read_history_cells(path: str, summary: ImportSummary) -> list[services.Cell]:
+def read_history_cells(path: str, summary: ImportSummary) -> list[document.Cell]:
     """The usable non-zero cells of the store; each unusable row is skipped into `summary`.
     Raises LegacyStoreError when the file is not the original's history database."""
-    cells: list[services.Cell] = []
+    cells: list[document.Cell] = []
     workflow_problems: dict[str, str] = {}
     seen: set[tuple[str, int, str]] = set()
-    low, high = services.EXIT_CODE_RANGE
+    low, high = ingestion.STORED_LIMITS.exit_code_range
     for raw_step, raw_code, raw_site, raw_count in read_sqlite_table(path, TABLE, COLUMNS):
         step, site = decoded(raw_step), decoded(raw_site)
         example = f"{step!r} code {raw_code!r} site {site!r}"
         if step is None or site is None:
             summary.skip("step or site name missing or not UTF-8 text", example)
             continue
-        problem = services._step_problem(step, step.split("/"), workflow_problems)
+        problem = document.step_problem(step, step.split("/"), workflow_problems, ingestion.STORED_LIMITS)
         if problem:
-            summary.skip(f"step: {problem}", services._shown(step))
+            summary.skip(f"step: {problem}", document.shown(step))
             continue
-        if not site or services._name_problem(site, services.MAX_SITE_NAME):
+        if not site or document.name_problem(site, ingestion.STORED_LIMITS.max_site_name):
             summary.skip("bad site name (empty, too long or not text)", example)
             continue
         code, count = _integer(raw_code), _integer(raw_count)
         if code is None or not low <= code <= high:
             summary.skip(f"exit code not an integer in {low}..{high}", example)
             continue
-        if count is None or services._count_problem(count):
-            summary.skip(f"count not an integer in 0..{services.MAX_COUNT}", f"{example}: {raw_count!r}")
+        if count is None or document.count_problem(count, ingestion.STORED_LIMITS.max_count):
+            summary.skip(
+                f"count not an integer in 0..{ingestion.STORED_LIMITS.max_count}", f"{example}: {raw_count!r}"
+            )
             continue
         if count == 0:
             summary.skip("zero count (zero is stored as nothing)", example)
@@ -79,7 +81,7 @@ def file_time(path: str) -> datetime:
 
 
 def import_history(
-    path: str, *, at: datetime | None = None, dry_run: bool = False, progress: services.Progress = None
+    path: str, *, at: datetime | None = None, dry_run: bool = False, progress: document.Progress = None
 ) -> ImportSummary:
     """Import the history store at `path` into the bucket of `at` (default: the file's time).
 
@@ -89,13 +91,13 @@ def import_history(
     summary = ImportSummary(store="history", source=path, dry_run=dry_run)
     cells = read_history_cells(path, summary)
     at = at or file_time(path)
-    bucket = services.history_bucket(at)
+    bucket = history.history_bucket(at)
     summary.notes.append(f"one snapshot in the history bucket of {bucket:%Y-%m-%d %H:%M} UTC")
-    with services.ingestion_lock():
+    with ingestion.ingestion_lock():
         started_at = timezone.now()
         with transaction.atomic():
-            wanted = services._keyed_cells(cells, services._ensure_steps(cells, progress))
-            created, updated, _ = services._sync_history_bucket(wanted, bucket, progress)
+            wanted = ingestion.keyed_cells(cells, ingestion.ensure_cell_steps(cells, progress))
+            created, updated, _ = history.sync_history_bucket(wanted, bucket, progress)
             summary.imported = created + updated
             summary.already_there = len(wanted) - created - updated
             if updated:

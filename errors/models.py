@@ -84,12 +84,12 @@ class ErrorImport(models.Model):
         return f"{self.get_kind_display()} from {self.source} at {self.finished_at:%Y-%m-%d %H:%M}"
 
 
-class Explanation(models.Model):
-    """A log snippet from WMStats job details for (step, exit code, site). `exit_code` is
+class LogSample(models.Model):
+    """A log sample from WMStats job details for (step, exit code, site). `exit_code` is
     the cell WMStats files it under; `sample_exit_code` and `error_type` are the sample's
     own, which may differ (a log-archive failure 99999 inside an 8001 cell)."""
 
-    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="explanations")
+    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="log_samples")
     exit_code = models.IntegerField()
     site = models.CharField(max_length=100, blank=True)
     sample_exit_code = models.IntegerField(

@@ -1,10 +1,13 @@
-"""Pages about errors: thin views over errors.selectors (reads) and errors.services."""
+"""Pages about errors: thin views over errors.selectors (reads) and the services. A GET
+reads the database and cache only: log samples are fetched in the background."""
 
 import uuid
 from urllib.parse import urlencode
 
 from celery.result import AsyncResult
+from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from django_celery_results.models import TaskResult
 
@@ -14,14 +17,19 @@ from workflows.models import Step, Workflow
 from wwt_project.http import bad_request, first_error, not_found, problem_page
 from wwt_project.queue import QueueDown, send_after_commit
 
-from . import selectors, services, tasks
-from .charts import legend_html
+from . import log_samples, tasks
 from .forms import ExplainErrorForm, GlobalViewForm, ListPageForm, TrendsForm
 from .models import Procedure
+from .selectors.explanations import snippets
+from .selectors.global_view import PIEVAR_LABELS, global_view
+from .selectors.list_page import list_page as list_page_rows
+from .selectors.overview import overview
+from .selectors.sites import errors_per_site
+from .selectors.trends import error_trends
 
 
 def home(request):
-    return render(request, "home.html", {"overview": selectors.overview()})
+    return render(request, "home.html", {"overview": overview()})
 
 
 def global_error(request):
@@ -29,7 +37,7 @@ def global_error(request):
     if not form.is_valid():
         return bad_request(request, first_error(form))
     query = form.cleaned_data
-    view = selectors.global_view(
+    view = global_view(
         query["pievar"],
         page=query["page"] or 1,
         campaign=query["campaign"],
@@ -42,8 +50,7 @@ def global_error(request):
         {
             "view": view,
             "query": query,
-            "legend": legend_html(),
-            "pievars": selectors.PIEVAR_LABELS,
+            "pievars": PIEVAR_LABELS,
             "query_base": urlencode(
                 {
                     "pievar": query["pievar"],
@@ -72,7 +79,7 @@ def list_page(request):
         workflow = Workflow.objects.filter(name=query["workflow"]).first()
         if workflow is None:
             return not_found(request, f"No workflow is named {query['workflow']}.")
-    listing = selectors.list_page(
+    listing = list_page_rows(
         errorcode=query["errorcode"], sitename=query["sitename"], workflow=workflow, step=step
     )
     return render(
@@ -80,7 +87,10 @@ def list_page(request):
     )
 
 
+@require_http_methods(["GET", "POST"])
 def explain_error(request):
+    if request.method == "POST":
+        return _queue_log_samples(request)
     form = ExplainErrorForm(request.GET)
     if not form.is_valid():
         return bad_request(request, first_error(form))
@@ -88,9 +98,8 @@ def explain_error(request):
     step = Step.objects.select_related("workflow").filter(name=step_name).first()
     if step is None:
         return not_found(request, f"No workflow step is named {step_name}.")
-    problem = services.ensure_explanations(step.workflow)
     procedure = Procedure.objects.filter(exit_code=code).first()
-    found = selectors.snippets(step, code, procedure)
+    found = snippets(step, code, procedure)
     parameters = sorted({value for snippet in found for value in snippet.parameters})
     return render(
         request,
@@ -101,9 +110,27 @@ def explain_error(request):
             "procedure": procedure,
             "snippets": found,
             "parameters": parameters,
-            "problem": problem,
+            "samples": log_samples.log_samples_state(step.workflow),
         },
     )
+
+
+@verified_required
+@require_http_methods(["POST"])
+def _queue_log_samples(request):
+    """ "Fetch the log samples now": enqueue the fetch and come back at once (GET shows
+    "fetching…" until the worker is done)."""
+    form = ExplainErrorForm(request.POST)
+    if not form.is_valid():
+        return bad_request(request, first_error(form))
+    step = Step.objects.select_related("workflow").filter(name=form.cleaned_data["workflowstep"]).first()
+    if step is None:
+        return not_found(request, f"No workflow step is named {form.cleaned_data['workflowstep']}.")
+    problem = log_samples.queue_log_samples(step.workflow)
+    if problem:
+        messages.error(request, problem)
+    query = {"errorcode": request.POST.get("errorcode", ""), "workflowstep": step.name}
+    return redirect(f"{reverse('errors:explain')}?{urlencode(query)}")
 
 
 def procedures(request):
@@ -112,7 +139,7 @@ def procedures(request):
 
 def sites(request):
     answer = workflow_selectors.site_status_answer()
-    rows = selectors.errors_per_site(answer.value or {})
+    rows = errors_per_site(answer.value or {})
     return render(request, "errors/sites.html", {"rows": rows, "status_answer": answer})
 
 
@@ -121,7 +148,7 @@ def trends(request):
     if not form.is_valid():
         return bad_request(request, first_error(form))
     days = form.cleaned_data["days"]
-    return render(request, "errors/trends.html", {"trends": selectors.error_trends(days=days), "days": days})
+    return render(request, "errors/trends.html", {"trends": error_trends(days=days), "days": days})
 
 
 REFRESH_TASK = "errors.tasks.refresh_errors"
@@ -138,7 +165,7 @@ def reset_cache(request):
             send_after_commit(lambda: tasks.refresh_errors.apply_async(task_id=job_id))
         except QueueDown as exc:
             return problem_page(request, "Not queued", str(exc), 503)
-        return redirect(f"/resetcache?job={job_id}")
+        return redirect(f"{reverse('errors:resetcache')}?job={job_id}")
     job = None
     job_id = request.GET.get("job", "")
     try:

@@ -7,8 +7,8 @@ from django.shortcuts import render
 from actions.forms import workflow_panel
 from clustering import prediction
 from clustering import services as clustering_services
-from errors import selectors as error_selectors
-from errors import services as error_services
+from errors import log_samples as error_log_samples
+from errors.selectors import explanations as error_selectors
 from wwt_project.http import bad_request, first_error, not_found
 
 from . import selectors, sources
@@ -24,7 +24,7 @@ def see_workflow(request):
     workflow = Workflow.objects.filter(name=name).first()
     if workflow is None:
         return not_found(request, f"No workflow is named {name}.")
-    explanation_problem = error_services.ensure_explanations(workflow)
+    explanation_problem = error_log_samples.log_samples_state(workflow).problem
     statuses = selectors.site_status_answer()
     tables = selectors.step_tables(workflow, statuses.value or {})
     codes = sorted({row["exit_code"] for table in tables for row in table["rows"]})

@@ -55,6 +55,8 @@ DEFAULTS = {
     "cache": {
         "errors_minutes": 30,
         "explanations_minutes": 30,
+        # Workflows of the biggest cells whose log samples each refresh fetches.
+        "log_samples_per_refresh": 50,
         "reqmgr2_minutes": 60,
         "acdc_minutes": 60,
         "site_status_minutes": 60,

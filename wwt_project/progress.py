@@ -15,7 +15,7 @@ def terminal_stream(stderr):
 
 
 class PhaseBars:
-    """A `progress(phase, done, total)` callback for errors.services that shows one bar per
+    """A `progress(phase, done, total)` callback for errors.ingestion that shows one bar per
     phase on the command's terminal stream."""
 
     def __init__(self, stderr, *, disable: bool = False):

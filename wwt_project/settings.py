@@ -179,8 +179,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "errors:home"
+LOGOUT_REDIRECT_URL = "errors:home"
 
 # django-allauth (https://docs.allauth.org/en/latest/account/configuration.html)
 ACCOUNT_LOGIN_METHODS = {"username", "email"}

@@ -24,8 +24,8 @@ from django.utils import timezone
 from clustering import prediction, services
 from clustering.models import Clustering, ClusterMembership
 from errors.demo import generate_error_document
+from errors.ingestion import ingest_current_errors
 from errors.models import ErrorHistory
-from errors.services import ingest_current_errors
 from tests.clustering.synthetic import make_action_history
 from workflows.models import Step, Workflow
 

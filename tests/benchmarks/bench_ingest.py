@@ -15,7 +15,7 @@ import tracemalloc
 import pytest
 from django.db import connection
 
-from errors import services
+from errors import ingestion
 from errors.demo import generate_error_document
 from errors.models import ErrorCount, ErrorHistory, ErrorImport
 from workflows.models import Step, Workflow
@@ -47,8 +47,8 @@ def test_ingest_benchmark(transactional_db, tmp_path, n_workflows):
     document = generate_error_document(n_workflows, seed=7)
     path = tmp_path / "all_errors.json"
     path.write_text(json.dumps(document))
-    load = lambda: services.ingest_current_errors(str(path))  # noqa: E731
-    history = lambda: services.update_history()  # noqa: E731
+    load = lambda: ingestion.ingest_current_errors(str(path))  # noqa: E731
+    history = lambda: history.update_history()  # noqa: E731
 
     first, repeat, append = [], [], []
     for _ in range(RUNS):

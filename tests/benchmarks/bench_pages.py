@@ -19,7 +19,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from errors import demo
-from errors.services import ingest_current_errors
+from errors.ingestion import ingest_current_errors
 from workflows.models import Workflow
 
 RUNS = 10

@@ -11,7 +11,7 @@ import pytest
 from django.core.cache import cache
 
 from actions.models import Action
-from errors.services import ingest_current_errors
+from errors.ingestion import ingest_current_errors
 from tests.workflows.fake_sources import FakeSources, configure, jobdetail_answer, reqmgr2_answer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

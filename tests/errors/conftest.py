@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from errors.services import ingest_current_errors
+from errors.ingestion import ingest_current_errors
 from tests.workflows.fake_sources import empty_cache, fake_sources  # noqa: F401 -- fixtures
 
 A = "pdmvserv_task_HIG-RunIISummer20UL18wmLHEGEN-00001__v1_T_240115_123456_1111"

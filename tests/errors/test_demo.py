@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from actions.models import ActionSubmission
 from clustering.models import Clustering, ClusterMembership, Predictor
-from errors import demo, services
+from errors import demo, demo_loader, ingestion
 from errors.models import ErrorCount, ErrorHistory
 from workflows.models import Workflow
 
@@ -17,7 +17,7 @@ def test_generation_is_deterministic_and_sized_like_production():
     assert document == demo.generate_error_document(200, seed=3)
     assert document != demo.generate_error_document(200, seed=4)
     # The generator's sizes are counted over every step, LogCollect/Cleanup ones included.
-    cells, bad, _ = services.parse_error_document(document, keep_logcollect_cleanup=True)
+    cells, bad, _ = ingestion.parse_error_document(document, keep_logcollect_cleanup=True)
     workflows = {step.split("/")[1] for step in document}
     assert bad == [] and len(workflows) == 200
     assert 5 <= len(document) / 200 <= 9  # steps per workflow
@@ -71,6 +71,6 @@ def test_the_demo_config_reads_the_errors_the_demo_command_writes(
     demo_dir = tmp_path / "var" / "demo"
     assert (tmp_path / config["sources"]["all_errors"]) == demo_dir / "all_errors.json"
     assert {path.name for path in demo_dir.iterdir()} == {"all_errors.json", "sources"}
-    assert {path.stem for path in (demo_dir / "sources").iterdir()} == set(services.DEMO_SOURCE_FILES)
-    report = services.ingest_current_errors(config["sources"]["all_errors"])
+    assert {path.stem for path in (demo_dir / "sources").iterdir()} == set(demo_loader.DEMO_SOURCE_FILES)
+    report = ingestion.ingest_current_errors(config["sources"]["all_errors"])
     assert report.workflows >= 5 + len(demo.TOUR_WORKFLOWS)

@@ -7,7 +7,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from errors import services
+from errors import history as error_history
+from errors import ingestion
 from errors.models import ErrorHistory, ErrorImport
 
 pytestmark = [pytest.mark.django_db, pytest.mark.pg_too]
@@ -29,7 +30,7 @@ def history():
 
 
 def test_documents_land_in_the_bucket_of_their_time(tmp_path):
-    [report] = services.update_history([write(tmp_path, DOC)], at=AT)
+    [report] = error_history.update_history([write(tmp_path, DOC)], at=AT)
 
     bucket = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
     assert report.created == 3
@@ -42,20 +43,20 @@ def test_documents_land_in_the_bucket_of_their_time(tmp_path):
 
 def test_the_same_document_twice_adds_no_history_rows(tmp_path):
     path = write(tmp_path, DOC)
-    services.update_history([path], at=AT)
+    error_history.update_history([path], at=AT)
     before = list(ErrorHistory.objects.order_by("pk").values_list("pk", "count"))
 
-    [report] = services.update_history([path], at=AT.replace(minute=59))
+    [report] = error_history.update_history([path], at=AT.replace(minute=59))
 
     assert (report.created, report.updated) == (0, 0)
     assert list(ErrorHistory.objects.order_by("pk").values_list("pk", "count")) == before
 
 
 def test_a_new_count_in_the_same_bucket_replaces_the_old_one(tmp_path):
-    services.update_history([write(tmp_path, DOC)], at=AT)
+    error_history.update_history([write(tmp_path, DOC)], at=AT)
     changed = {STEP: {"8001": {"T2_US_MIT": 9}}}
 
-    [report] = services.update_history([write(tmp_path, changed, "changed.json")], at=AT)
+    [report] = error_history.update_history([write(tmp_path, changed, "changed.json")], at=AT)
 
     assert (report.created, report.updated, report.deleted) == (0, 1, 0)
     assert ErrorHistory.objects.get(site="T2_US_MIT").count == 9
@@ -64,16 +65,16 @@ def test_a_new_count_in_the_same_bucket_replaces_the_old_one(tmp_path):
 
 def test_a_later_bucket_adds_new_rows(tmp_path):
     path = write(tmp_path, DOC)
-    services.update_history([path], at=AT)
-    services.update_history([path], at=AT.replace(hour=11))
+    error_history.update_history([path], at=AT)
+    error_history.update_history([path], at=AT.replace(hour=11))
     assert ErrorHistory.objects.count() == 6
 
 
 def test_without_sources_the_current_snapshot_is_appended(tmp_path):
-    services.ingest_current_errors(write(tmp_path, DOC))
+    ingestion.ingest_current_errors(write(tmp_path, DOC))
 
-    [first] = services.update_history(at=AT)
-    [again] = services.update_history(at=AT)
+    [first] = error_history.update_history(at=AT)
+    [again] = error_history.update_history(at=AT)
 
     assert first.created == 3 and first.workflows == 1 and first.source == "current snapshot"
     assert again.created == 0
@@ -85,8 +86,8 @@ def test_a_bad_document_among_several_changes_nothing_for_it(tmp_path):
     good = write(tmp_path, DOC)
     bad = tmp_path / "bad.json"
     bad.write_text("{oops")
-    with pytest.raises(services.IngestError):
-        services.update_history([good, str(bad)], at=AT)
+    with pytest.raises(ingestion.IngestError):
+        error_history.update_history([good, str(bad)], at=AT)
     # the first document is stored (its own transaction), the bad one added nothing
     assert ErrorHistory.objects.count() == 3
     assert ErrorImport.objects.count() == 1
@@ -115,11 +116,11 @@ def test_update_history_command_rejects_a_bad_time(tmp_path):
 
 def test_bucket_size_comes_from_config(settings):
     settings.WWT = {**settings.WWT, "history": {"bucket_minutes": 15}}
-    assert services.history_bucket(AT) == datetime(2026, 11, 20, 10, 15, tzinfo=UTC)
+    assert error_history.history_bucket(AT) == datetime(2026, 11, 20, 10, 15, tzinfo=UTC)
 
 
 def test_update_history_command_shows_progress_on_one_line_per_phase(tmp_path):
-    services.ingest_current_errors(write(tmp_path, DOC))
+    ingestion.ingest_current_errors(write(tmp_path, DOC))
     out, err = StringIO(), StringIO()
 
     call_command("update_history", stdout=out, stderr=err)

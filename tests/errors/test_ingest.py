@@ -8,7 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from errors import services
+from errors import history, ingestion
 from errors.models import ErrorCount, ErrorHistory, ErrorImport
 from workflows.models import Step, Workflow
 
@@ -42,7 +42,7 @@ def snapshot():
 
 
 def test_small_file_is_stored_cell_by_cell(tmp_path):
-    report = services.ingest_current_errors(write(tmp_path, SMALL))
+    report = ingestion.ingest_current_errors(write(tmp_path, SMALL))
 
     assert report.cells == 6  # the zero count is not stored
     assert report.steps == 4 and report.workflows == 3 and report.bad_entries == 0
@@ -54,7 +54,7 @@ def test_small_file_is_stored_cell_by_cell(tmp_path):
 
 
 def test_workflows_get_prep_id_campaign_and_acdc_link(tmp_path):
-    services.ingest_current_errors(write(tmp_path, SMALL))
+    ingestion.ingest_current_errors(write(tmp_path, SMALL))
 
     original = Workflow.objects.get(name=ORIGINAL)
     acdc = Workflow.objects.get(name=ACDC)
@@ -67,21 +67,21 @@ def test_workflows_get_prep_id_campaign_and_acdc_link(tmp_path):
 
 def test_the_same_file_twice_changes_nothing(tmp_path):
     path = write(tmp_path, SMALL)
-    services.ingest_current_errors(path)
+    ingestion.ingest_current_errors(path)
     before = list(ErrorCount.objects.order_by("pk").values_list("pk", "count"))
 
-    report = services.ingest_current_errors(path)
+    report = ingestion.ingest_current_errors(path)
 
     assert (report.created, report.updated, report.deleted) == (0, 0, 0)
     assert list(ErrorCount.objects.order_by("pk").values_list("pk", "count")) == before
 
 
 def test_a_new_document_replaces_the_snapshot(tmp_path):
-    services.ingest_current_errors(write(tmp_path, SMALL))
+    ingestion.ingest_current_errors(write(tmp_path, SMALL))
     step = f"/{OTHER}/TOP-Run3Summer22EEGS-00042_0"
     newer = {step: {"8001": {"T2_US_MIT": 9}, "134": {"T2_US_MIT": 1}}}
 
-    report = services.ingest_current_errors(write(tmp_path, newer, "newer.json"))
+    report = ingestion.ingest_current_errors(write(tmp_path, newer, "newer.json"))
 
     assert snapshot() == [(step, 134, "T2_US_MIT", 1), (step, 8001, "T2_US_MIT", 9)]
     assert (report.created, report.updated, report.deleted) == (1, 1, 5)
@@ -97,19 +97,19 @@ def test_a_new_document_replaces_the_snapshot(tmp_path):
     ],
 )
 def test_unusable_document_aborts_and_changes_nothing(tmp_path, text, message):
-    services.ingest_current_errors(write(tmp_path, SMALL))
+    ingestion.ingest_current_errors(write(tmp_path, SMALL))
     before, imports = snapshot(), ErrorImport.objects.count()
 
-    with pytest.raises(services.IngestError, match=message):
-        services.ingest_current_errors(write(tmp_path, text, "bad.json"))
+    with pytest.raises(ingestion.IngestError, match=message):
+        ingestion.ingest_current_errors(write(tmp_path, text, "bad.json"))
 
     assert snapshot() == before
     assert ErrorImport.objects.count() == imports
 
 
 def test_missing_file_is_a_clear_error(tmp_path):
-    with pytest.raises(services.IngestError, match="cannot read error document"):
-        services.ingest_current_errors(str(tmp_path / "nowhere.json"))
+    with pytest.raises(ingestion.IngestError, match="cannot read error document"):
+        ingestion.ingest_current_errors(str(tmp_path / "nowhere.json"))
 
 
 def test_bad_entries_are_skipped_and_reported(tmp_path):
@@ -131,7 +131,7 @@ def test_bad_entries_are_skipped_and_reported(tmp_path):
         f"/{ORIGINAL}/Task": "not an object",
     }
 
-    report = services.ingest_current_errors(write(tmp_path, document))
+    report = ingestion.ingest_current_errors(write(tmp_path, document))
 
     assert snapshot() == [(step, 8001, "T2_US_MIT", 7)]
     assert report.bad_entries == 9
@@ -172,7 +172,7 @@ def test_url_source_is_read_over_http(error_server):
     _AllErrorsHandler.body, _AllErrorsHandler.status = json.dumps(SMALL).encode(), 200
     url = f"http://127.0.0.1:{error_server.server_port}/all_errors.json"
 
-    report = services.ingest_current_errors(url)
+    report = ingestion.ingest_current_errors(url)
 
     assert report.cells == 6 and ErrorCount.objects.count() == 6
     assert ErrorImport.objects.get().source == url
@@ -182,27 +182,27 @@ def test_url_source_answering_an_error_changes_nothing(error_server):
     _AllErrorsHandler.body, _AllErrorsHandler.status = b"down for maintenance", 503
     url = f"http://127.0.0.1:{error_server.server_port}/all_errors.json"
 
-    with pytest.raises(services.IngestError, match="answered HTTP 503"):
-        services.ingest_current_errors(url)
+    with pytest.raises(ingestion.IngestError, match="answered HTTP 503"):
+        ingestion.ingest_current_errors(url)
     assert not ErrorCount.objects.exists()
 
 
 def test_unreachable_url_is_a_clear_error():
-    with pytest.raises(services.IngestError, match="unreachable"):
-        services.ingest_current_errors("http://127.0.0.1:9/all_errors.json")
+    with pytest.raises(ingestion.IngestError, match="unreachable"):
+        ingestion.ingest_current_errors("http://127.0.0.1:9/all_errors.json")
 
 
 def test_failure_midway_leaves_the_previous_snapshot(tmp_path, monkeypatch):
-    services.ingest_current_errors(write(tmp_path, SMALL))
+    ingestion.ingest_current_errors(write(tmp_path, SMALL))
     before = snapshot()
 
     def explode(report, started_at):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "_record", explode)
+    monkeypatch.setattr(ingestion, "record_import", explode)
     newer = {f"/{OTHER}/TOP-Run3Summer22EEGS-00042_0": {"8001": {"T2_US_MIT": 99}}}
     with pytest.raises(RuntimeError):
-        services.ingest_current_errors(write(tmp_path, newer, "newer.json"))
+        ingestion.ingest_current_errors(write(tmp_path, newer, "newer.json"))
 
     assert snapshot() == before
 
@@ -224,13 +224,13 @@ def test_configured_source_is_the_default(tmp_path, settings):
         **settings.WWT,
         "sources": {**settings.WWT["sources"], "all_errors": write(tmp_path, SMALL)},
     }
-    assert services.ingest_current_errors().cells == 6
+    assert ingestion.ingest_current_errors().cells == 6
 
 
 def test_no_source_at_all_is_a_clear_error(settings):
     settings.WWT = {**settings.WWT, "sources": {**settings.WWT["sources"], "all_errors": None}}
-    with pytest.raises(services.IngestError, match="sources.all_errors is not set"):
-        services.ingest_current_errors()
+    with pytest.raises(ingestion.IngestError, match="sources.all_errors is not set"):
+        ingestion.ingest_current_errors()
 
 
 def test_exit_codes_and_counts_too_big_for_the_columns_are_skipped_and_reported(tmp_path):
@@ -244,7 +244,7 @@ def test_exit_codes_and_counts_too_big_for_the_columns_are_skipped_and_reported(
         },
     }
 
-    report = services.ingest_current_errors(write(tmp_path, document))
+    report = ingestion.ingest_current_errors(write(tmp_path, document))
 
     assert snapshot() == [
         (step, -(2**31), "T2_US_MIT", 1),
@@ -272,7 +272,7 @@ def test_names_too_long_or_not_storable_are_skipped_and_reported(tmp_path):
         f"/{ORIGINAL}/\ud800": {"8001": {"T2_US_MIT": 1}},  # a lone surrogate: not storable text
     }
 
-    report = services.ingest_current_errors(write(tmp_path, document))
+    report = ingestion.ingest_current_errors(write(tmp_path, document))
 
     assert snapshot() == [(step, 8001, "T2_US_MIT", 7)]
     assert report.bad_entries == 6
@@ -288,29 +288,29 @@ def test_names_too_long_or_not_storable_are_skipped_and_reported(tmp_path):
 
 
 def test_a_number_too_long_to_read_is_a_clear_error(tmp_path):
-    with pytest.raises(services.IngestError, match="is not usable JSON"):
-        services.ingest_current_errors(write(tmp_path, '{"/w/t": {"1": {"T2_US_MIT": ' + "9" * 5000 + "}}}"))
+    with pytest.raises(ingestion.IngestError, match="is not usable JSON"):
+        ingestion.ingest_current_errors(write(tmp_path, '{"/w/t": {"1": {"T2_US_MIT": ' + "9" * 5000 + "}}}"))
     assert not ErrorImport.objects.exists()
 
 
 def test_a_failure_while_writing_leaves_the_previous_snapshot_and_import_log(tmp_path):
-    services.ingest_current_errors(write(tmp_path, SMALL))
+    ingestion.ingest_current_errors(write(tmp_path, SMALL))
     before, imports = snapshot(), list(ErrorImport.objects.values_list("pk", "finished_at"))
     seen_midway = []
 
     def progress(phase, done, total):
-        if phase == services.WRITING and done == total:  # every row written, nothing committed
+        if phase == ingestion.WRITING and done == total:  # every row written, nothing committed
             seen_midway.append(snapshot())
             raise RuntimeError("worker killed midway")
 
     newer = {f"/{OTHER}/TOP-Run3Summer22EEGS-00042_0": {"8001": {"T2_US_MIT": 99}, "134": {"T2_US_MIT": 1}}}
     with pytest.raises(RuntimeError):
-        services.ingest_current_errors(write(tmp_path, newer, "newer.json"), progress=progress)
+        ingestion.ingest_current_errors(write(tmp_path, newer, "newer.json"), progress=progress)
 
     assert len(seen_midway[0]) == 2 and seen_midway[0] != before  # it died with the new rows in
     assert snapshot() == before
     assert list(ErrorImport.objects.values_list("pk", "finished_at")) == imports
-    assert services.ingest_current_errors(write(tmp_path, newer, "newer.json")).cells == 2  # lock freed
+    assert ingestion.ingest_current_errors(write(tmp_path, newer, "newer.json")).cells == 2  # lock freed
 
 
 def _final_bars(stderr: str) -> dict[str, str]:
@@ -347,32 +347,32 @@ def test_a_second_ingestion_while_one_runs_fails_clearly_and_changes_nothing(tmp
 
     from wwt_project.locks import job_lock
 
-    services.ingest_current_errors(write(tmp_path, SMALL))
+    ingestion.ingest_current_errors(write(tmp_path, SMALL))
     before, imports = snapshot(), ErrorImport.objects.count()
     newer = write(tmp_path, {f"/{OTHER}/TOP-Run3Summer22EEGS-00042_0": {"8001": {"T2_US_MIT": 99}}}, "n.json")
     other_ingestion = ExitStack()
-    other_ingestion.enter_context(job_lock(services.LOCK_NAME))
+    other_ingestion.enter_context(job_lock(ingestion.LOCK_NAME))
 
-    with pytest.raises(services.IngestBusy, match=r"another ingestion is running since \d{4}-"):
-        services.ingest_current_errors(newer)
-    with pytest.raises(services.IngestBusy, match="another ingestion is running"):
-        services.update_history()
-    with pytest.raises(services.IngestBusy, match="another ingestion is running"):
-        services.update_history([newer])
+    with pytest.raises(ingestion.IngestBusy, match=r"another ingestion is running since \d{4}-"):
+        ingestion.ingest_current_errors(newer)
+    with pytest.raises(ingestion.IngestBusy, match="another ingestion is running"):
+        history.update_history()
+    with pytest.raises(ingestion.IngestBusy, match="another ingestion is running"):
+        history.update_history([newer])
     with pytest.raises(CommandError, match="another ingestion is running"):
         call_command("ingest_errors", newer, "--no-progress", stderr=StringIO())
 
     assert snapshot() == before and not ErrorHistory.objects.exists()
     assert ErrorImport.objects.count() == imports
     other_ingestion.close()
-    assert services.ingest_current_errors(newer).cells == 1
+    assert ingestion.ingest_current_errors(newer).cells == 1
 
 
 def test_a_failed_ingestion_frees_the_lock(tmp_path):
     from wwt_project.locks import job_lock
 
-    with pytest.raises(services.IngestError):
-        services.ingest_current_errors(write(tmp_path, "{", "bad.json"))
-    with job_lock(services.LOCK_NAME):
+    with pytest.raises(ingestion.IngestError):
+        ingestion.ingest_current_errors(write(tmp_path, "{", "bad.json"))
+    with job_lock(ingestion.LOCK_NAME):
         pass  # free again
-    assert services.ingest_current_errors(write(tmp_path, SMALL)).cells == 6
+    assert ingestion.ingest_current_errors(write(tmp_path, SMALL)).cells == 6

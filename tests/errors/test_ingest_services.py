@@ -15,7 +15,7 @@ from celery import Celery
 from django.conf import settings
 from django.db import connection
 
-from errors import services
+from errors import ingestion
 from errors.models import ErrorCount, ErrorImport
 from tests.conftest import REQUIRE_SERVICES
 
@@ -62,18 +62,18 @@ def read_in_another_connection():
 
 def test_a_reader_during_a_failing_ingestion_sees_the_previous_snapshot(transactional_db, tmp_path):
     require_postgresql()
-    services.ingest_current_errors(write(tmp_path, OLD, "old.json"))
+    ingestion.ingest_current_errors(write(tmp_path, OLD, "old.json"))
     before = snapshot()
     seen_midway = []
 
     def progress(phase, done, total):
         # The new rows are written inside the open transaction; look from outside, then fail.
-        if phase == services.WRITING and done:
+        if phase == ingestion.WRITING and done:
             seen_midway.extend(read_in_another_connection())
             raise RuntimeError("worker killed midway")
 
     with pytest.raises(RuntimeError):
-        services.ingest_current_errors(write(tmp_path, NEW, "new.json"), progress=progress)
+        ingestion.ingest_current_errors(write(tmp_path, NEW, "new.json"), progress=progress)
 
     assert seen_midway == [before]
     assert snapshot() == before
@@ -81,15 +81,15 @@ def test_a_reader_during_a_failing_ingestion_sees_the_previous_snapshot(transact
 
 def test_a_reader_sees_the_new_snapshot_only_after_commit(transactional_db, tmp_path):
     require_postgresql()
-    services.ingest_current_errors(write(tmp_path, OLD, "old.json"))
+    ingestion.ingest_current_errors(write(tmp_path, OLD, "old.json"))
     before = snapshot()
     seen_midway = []
 
     def progress(phase, done, total):
-        if phase == services.WRITING and done == total:
+        if phase == ingestion.WRITING and done == total:
             seen_midway.extend(read_in_another_connection())
 
-    services.ingest_current_errors(write(tmp_path, NEW, "new.json"), progress=progress)
+    ingestion.ingest_current_errors(write(tmp_path, NEW, "new.json"), progress=progress)
 
     assert seen_midway == [before]
     assert read_in_another_connection() == [[(134, "T2_CH_CERN", 40)]]
@@ -134,7 +134,7 @@ def test_a_real_worker_runs_the_ingestion_task(transactional_db, tmp_path, redis
 def test_postgresql_plans_with_the_new_snapshot_size_right_after_a_load(tmp_path):
     require_postgresql()
     steps = {f"/wf_{i}/Task": {"84": {"T2_CH_CERN": 1, "T1_US_FNAL": 2}} for i in range(300)}
-    services.ingest_current_errors(write(tmp_path, steps, "all_errors.json"))
+    ingestion.ingest_current_errors(write(tmp_path, steps, "all_errors.json"))
     with connection.cursor() as cursor:
         cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [ErrorCount._meta.db_table])
         assert cursor.fetchone()[0] == 600

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from errors import services, tasks
+from errors import history, ingestion, tasks
 from errors.models import ErrorCount, ErrorHistory, ErrorImport
 from tests.errors.conftest import SMALL_DOCUMENT, A, load_document
 from tests.workflows.fake_sources import closed_port_url, configure
@@ -38,22 +38,22 @@ def failed_with(result, error: type, message: str) -> bool:
 
 @pytest.fixture
 def ingestions(monkeypatch):
-    """Every call of services.ingest_current_errors, in order (the calls still run)."""
+    """Every call of ingestion.ingest_current_errors, in order (the calls still run)."""
     calls = []
-    real = services.ingest_current_errors
+    real = ingestion.ingest_current_errors
 
     def counted(*args, **kwargs):
         calls.append(args)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(services, "ingest_current_errors", counted)
+    monkeypatch.setattr(ingestion, "ingest_current_errors", counted)
     return calls
 
 
 def test_no_configured_source_fails_at_once_with_its_message(settings, ingestions):
     configure(settings, all_errors=None)
     result = tasks.refresh_errors.apply()
-    assert failed_with(result, services.IngestError, "sources.all_errors is not set")
+    assert failed_with(result, ingestion.IngestError, "sources.all_errors is not set")
     assert len(ingestions) == 1
 
 
@@ -61,13 +61,13 @@ def test_an_invalid_document_fails_at_once(tmp_path, ingestions):
     path = tmp_path / "all_errors.json"
     path.write_text("{not json")
     result = tasks.refresh_errors.apply(args=[str(path)])
-    assert failed_with(result, services.IngestError, "is not valid JSON")
+    assert failed_with(result, ingestion.IngestError, "is not valid JSON")
     assert len(ingestions) == 1
 
 
 def test_a_source_that_does_not_answer_is_retried(ingestions):
     result = tasks.refresh_errors.apply(args=[f"{closed_port_url()}/all_errors.json"])
-    assert failed_with(result, services.IngestBusy, "unreachable")
+    assert failed_with(result, ingestion.IngestBusy, "unreachable")
     assert len(ingestions) == 1 + tasks.refresh_errors.max_retries
 
 
@@ -75,14 +75,14 @@ def test_a_source_that_does_not_answer_is_retried(ingestions):
 def test_a_server_error_is_retried_a_missing_document_is_not(fake_sources, ingestions, status, retried):
     fake_sources.routes["/all_errors.json"] = (status, {"error": "nope"})
     result = tasks.refresh_errors.apply(args=[f"{fake_sources.url}/all_errors.json"])
-    assert failed_with(result, services.IngestBusy if retried else services.IngestError, f"HTTP {status}")
+    assert failed_with(result, ingestion.IngestBusy if retried else ingestion.IngestError, f"HTTP {status}")
     assert len(ingestions) == (1 + tasks.refresh_errors.max_retries if retried else 1)
 
 
 def test_an_ingestion_holding_the_lock_makes_the_refresh_retry(tmp_path, ingestions):
-    with job_lock(services.LOCK_NAME):
+    with job_lock(ingestion.LOCK_NAME):
         result = tasks.refresh_errors.apply(args=[document_path(tmp_path)])
-        assert failed_with(result, services.IngestBusy, "another ingestion is running")
+        assert failed_with(result, ingestion.IngestBusy, "another ingestion is running")
     assert len(ingestions) == 1 + tasks.refresh_errors.max_retries
     assert not ErrorCount.objects.exists()
 
@@ -90,14 +90,14 @@ def test_an_ingestion_holding_the_lock_makes_the_refresh_retry(tmp_path, ingesti
 def test_source_caches_are_renewed_even_when_the_error_source_is_down(empty_cache):
     before = workflow_selectors.source_cache_key("reqmgr2", A)
     result = tasks.refresh_errors.apply(args=[f"{closed_port_url()}/all_errors.json"])
-    assert failed_with(result, services.IngestBusy, "unreachable")
+    assert failed_with(result, ingestion.IngestBusy, "unreachable")
     assert workflow_selectors.source_cache_key("reqmgr2", A) != before
 
 
 def test_source_caches_are_renewed_when_no_error_source_is_configured(settings, empty_cache):
     configure(settings, all_errors=None)
     before = workflow_selectors.source_cache_key("acdc", A)
-    assert failed_with(tasks.refresh_errors.apply(), services.IngestError, "not set")
+    assert failed_with(tasks.refresh_errors.apply(), ingestion.IngestError, "not set")
     assert workflow_selectors.source_cache_key("acdc", A) != before
 
 
@@ -119,10 +119,10 @@ def test_the_hourly_history_task_appends_the_current_snapshot_once(tmp_path):
 def test_the_history_task_retries_while_another_ingestion_runs(tmp_path, monkeypatch):
     load_document(tmp_path, SMALL_DOCUMENT)
     calls = []
-    real = services.update_history
-    monkeypatch.setattr(services, "update_history", lambda *a, **k: calls.append(a) or real(*a, **k))
-    with job_lock(services.LOCK_NAME):
+    real = history.update_history
+    monkeypatch.setattr(history, "update_history", lambda *a, **k: calls.append(a) or real(*a, **k))
+    with job_lock(ingestion.LOCK_NAME):
         result = tasks.update_history.apply()
-        assert failed_with(result, services.IngestBusy, "another ingestion is running")
+        assert failed_with(result, ingestion.IngestBusy, "another ingestion is running")
     assert len(calls) == 1 + tasks.update_history.max_retries
     assert not ErrorHistory.objects.exists()

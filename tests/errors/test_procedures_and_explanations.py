@@ -2,8 +2,8 @@
 
 import pytest
 
-from errors.models import ErrorCount, Explanation, Procedure
-from errors.selectors import highlight
+from errors.charts import highlight
+from errors.models import ErrorCount, LogSample, Procedure
 from tests.errors.conftest import load_document
 from tests.workflows.fake_sources import (
     ROOT_FILE,
@@ -156,26 +156,46 @@ def explain(client, code, step=STEP, status=200):
     return response.content.decode()
 
 
-def test_explain_error_shows_samples_with_the_procedure_matches_marked(client, wmstats):
-    html = explain(client, 84)
+def fetch_now(client, on_commit, code=84, step=STEP):
+    """The "Fetch the log samples now" button: a POST that queues once its transaction
+    commits (the task runs eagerly in tests) and returns at once."""
+    with on_commit(execute=True):
+        response = client.post("/explainerror", {"errorcode": code, "workflowstep": step})
+    assert response.status_code == 302
+    return response
+
+
+def test_explain_error_shows_samples_with_the_procedure_matches_marked(
+    operator_client, wmstats, django_capture_on_commit_callbacks
+):
+    html = explain(operator_client, 84)
+    # The page never asks WMStats itself: it says nothing is stored and offers the button.
+    assert "No log samples fetched yet" in html and "Fetch the log samples now" in html
+    assert "Log samples (0)" in html and wmstats.requests == []
+    fetch_now(operator_client, django_capture_on_commit_callbacks)
+    html = explain(operator_client, 84)
     assert "Log samples (1)" in html
+    assert "Log samples fetched 0" in html and "Fetch the log samples now" not in html
     assert f"<mark>{ROOT_FILE}</mark>" in html
     assert f"<code>{ROOT_FILE}</code>" in html  # group(1) listed as a parameter
     assert "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html  # log text is untrusted
     assert "Recommended procedure" in html and "The file could not be found" in html
-    html = explain(client, 50660)
+    html = explain(operator_client, 50660)
     # The original's 50660 has no match expression: the sample is shown, nothing is marked.
     assert "Job has RSS: 3125.4 MB" in html and "<mark>" not in html
     assert "More memory" in html and "Found in the logs" not in html
     # Stored once, then served from the database for the cache period.
-    assert Explanation.objects.count() == 2
+    assert LogSample.objects.count() == 2
     assert len(wmstats.requests) == 1
 
 
-def test_explain_error_when_wmstats_is_down_still_renders(client, settings, wmstats):
+def test_explain_error_when_wmstats_is_down_still_renders(
+    operator_client, settings, wmstats, django_capture_on_commit_callbacks
+):
     configure(settings, wmstats=closed_port_url())
-    html = explain(client, 84)
-    assert "Log samples could not be refreshed" in html
+    fetch_now(operator_client, django_capture_on_commit_callbacks)
+    html = explain(operator_client, 84)
+    assert "The last fetch failed" in html
     assert "unreachable" in html
     assert "No log samples are stored" in html
 
@@ -184,6 +204,15 @@ def test_explain_error_without_wmstats_configured_says_so(client, settings, wmst
     configure(settings, wmstats=None)
     html = explain(client, 84)
     assert "sources.wmstats is not configured" in html
+    assert "Fetch the log samples now" not in html
+
+
+def test_fetching_log_samples_now_is_for_verified_operators(client, unverified_client, wmstats):
+    # The anonymous go to login, the unverified are told to verify first.
+    anonymous = client.post("/explainerror", {"errorcode": 84, "workflowstep": STEP})
+    assert anonymous.status_code == 302 and "login" in anonymous["Location"]
+    assert unverified_client.post("/explainerror", {"errorcode": 84, "workflowstep": STEP}).status_code == 403
+    assert wmstats.requests == [] and not LogSample.objects.exists()
 
 
 @pytest.mark.django_db
@@ -227,7 +256,7 @@ EVIL_STEP += "x" * (400 - len(EVIL_STEP))
 def test_untrusted_step_names_are_escaped_on_the_explain_page(client, settings, tmp_path, db, empty_cache):
     configure(settings, wmstats=None)
     load_document(tmp_path, {EVIL_STEP: {"84": {"T2_CH_CERN": 3}}})
-    Explanation.objects.create(
+    LogSample.objects.create(
         step=Step.objects.get(name=EVIL_STEP),
         exit_code=84,
         site="T2_CH_CERN",
@@ -254,14 +283,14 @@ def test_explain_error_queries_do_not_grow_with_the_samples(
     for n, samples in ((5, 1), (60, 40)):
         load_document(tmp_path, demo.generate_error_document(n, seed=8), f"{n}.json")
         cell = ErrorCount.objects.select_related("step").order_by("-count", "id").first()
-        Explanation.objects.bulk_create(
-            Explanation(
+        LogSample.objects.bulk_create(
+            LogSample(
                 step=cell.step, exit_code=cell.exit_code, site=cell.site, details=f"sample {i} {ROOT_FILE}"
             )
             for i in range(samples)
         )
-        # Last refresh, step + workflow, explanations fresh?, procedure, samples.
+        # Last refresh, step + workflow, newest stored sample, procedure, samples.
         with django_assert_max_num_queries(5):
             html = explain(client, cell.exit_code, step=cell.step.name)
-        stored = Explanation.objects.filter(step=cell.step, exit_code=cell.exit_code).count()
+        stored = LogSample.objects.filter(step=cell.step, exit_code=cell.exit_code).count()
         assert f"Log samples ({stored})" in html

@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 import pytest
 from django.apps import apps as django_apps
 
-from errors import services
-from errors.models import ErrorCount, ErrorHistory, ErrorImport, Explanation, Procedure
+from errors import document, ingestion, log_samples
+from errors import history as error_history
+from errors.models import ErrorCount, ErrorHistory, ErrorImport, LogSample, Procedure
 from tests.workflows.fake_sources import configure
 from tests.workflows.test_exit_codes_and_job_detail import GEN as JD_GEN
 from tests.workflows.test_exit_codes_and_job_detail import JOB_DETAIL, ROOT_FILE
@@ -98,7 +99,7 @@ def snapshot() -> dict:
 @pytest.fixture
 def real_errors(db, tmp_path, empty_cache, settings):
     configure(settings, wmstats=None, site_status=None, reqmgr2=None, acdc=None)
-    return services.ingest_current_errors(write(tmp_path, ALL_ERRORS))
+    return ingestion.ingest_current_errors(write(tmp_path, ALL_ERRORS))
 
 
 # Item 3: NotReported ---------------------------------------------------------------------
@@ -140,7 +141,7 @@ def test_pages_name_not_reported_and_never_show_minus_one(client, real_errors, a
 
 
 def test_trends_name_not_reported(client, real_errors):
-    services.update_history()
+    error_history.update_history()
     html = client.get("/trends").content.decode()
     assert "NotReported" in html and ">-1<" not in html
 
@@ -177,7 +178,7 @@ def test_logcollect_and_cleanup_steps_are_left_out_and_counted(real_errors):
 
 def test_a_config_key_keeps_logcollect_and_cleanup(settings, db, tmp_path):
     settings.WWT = {**settings.WWT, "errors": {"keep_logcollect_cleanup": True}}
-    report = services.ingest_current_errors(write(tmp_path, ALL_ERRORS))
+    report = ingestion.ingest_current_errors(write(tmp_path, ALL_ERRORS))
     assert report.dropped_steps == 0
     stored = snapshot()
     assert stored[(O_CLEANUP, 134, CERN)] == 5 and stored[(A_LOGCOLLECT, 8001, FNAL)] == 9
@@ -185,8 +186,8 @@ def test_a_config_key_keeps_logcollect_and_cleanup(settings, db, tmp_path):
 
 
 def test_a_workflow_named_cleanup_is_not_dropped():
-    assert services.is_logcollect_or_cleanup(f"{O_GEN}/LogCollect")
-    assert not services.is_logcollect_or_cleanup("/pdmvserv_CleanupTest_v1/Task_0")
+    assert document.is_logcollect_or_cleanup(f"{O_GEN}/LogCollect")
+    assert not document.is_logcollect_or_cleanup("/pdmvserv_CleanupTest_v1/Task_0")
 
 
 def test_the_config_key_is_validated():
@@ -203,7 +204,7 @@ def test_the_config_key_is_validated():
 
 @pytest.fixture
 def job_detail_samples(db, tmp_path, settings, fake_sources, empty_cache):
-    services.ingest_current_errors(
+    ingestion.ingest_current_errors(
         write(
             tmp_path,
             {
@@ -224,9 +225,9 @@ def job_detail_samples(db, tmp_path, settings, fake_sources, empty_cache):
 @pytest.mark.pg_too
 def test_samples_of_submit_failures_are_stored_with_their_own_code(job_detail_samples):
     workflow = Workflow.objects.get(name=JD_WORKFLOW)
-    assert services.refresh_explanations(workflow) == 5
+    assert log_samples.refresh_log_samples(workflow) == 5
     stored = sorted(
-        Explanation.objects.values_list("exit_code", "sample_exit_code", "error_type").order_by("exit_code")
+        LogSample.objects.values_list("exit_code", "sample_exit_code", "error_type").order_by("exit_code")
     )
     assert stored == [
         (8001, 8001, "CMSException"),
@@ -238,6 +239,7 @@ def test_samples_of_submit_failures_are_stored_with_their_own_code(job_detail_sa
 
 
 def test_the_explain_page_says_each_samples_own_code(client, job_detail_samples):
+    log_samples.fetch_log_samples(JD_WORKFLOW)  # the background fetch; pages never ask WMStats
     html = client.get("/explainerror", {"errorcode": 8001, "workflowstep": JD_GEN}).content.decode()
     assert "Log samples (2)" in html
     assert "exit code 99999" in html and "LogArchiveFailure" in html
@@ -251,6 +253,7 @@ def test_the_explain_page_says_each_samples_own_code(client, job_detail_samples)
 
 
 def test_procedure_regexes_run_on_submitfailed_and_new_procedures(client, job_detail_samples):
+    log_samples.fetch_log_samples(JD_WORKFLOW)  # the background fetch; pages never ask WMStats
     response = client.get("/seeworkflow", {"workflow": JD_WORKFLOW})
     found = {item["exit_code"]: item["parameters"] for item in response.context["procedures"]}
     assert found[71104] == ["T2_US_Nebraska"]
@@ -258,7 +261,7 @@ def test_procedure_regexes_run_on_submitfailed_and_new_procedures(client, job_de
 
 
 def test_logcollect_samples_are_not_stored_by_default(db, tmp_path, settings, fake_sources, empty_cache):
-    services.ingest_current_errors(write(tmp_path, {JD_GEN: {"8001": {"T2_DE_DESY": 4}}}))
+    ingestion.ingest_current_errors(write(tmp_path, {JD_GEN: {"8001": {"T2_DE_DESY": 4}}}))
     log_collect = f"/{JD_WORKFLOW}/LogCollect"
     document = {"result": [{JD_WORKFLOW: {**JOB_DETAIL["result"][0][JD_WORKFLOW]}}]}
     document["result"][0][JD_WORKFLOW][log_collect] = {
@@ -268,9 +271,9 @@ def test_logcollect_samples_are_not_stored_by_default(db, tmp_path, settings, fa
     }  # fmt: skip
     fake_sources.routes[f"/wmstatsserver/data/jobdetail/{JD_WORKFLOW}"] = (200, document)
     configure(settings, wmstats=fake_sources.url)
-    services.refresh_explanations(Workflow.objects.get(name=JD_WORKFLOW))
+    log_samples.refresh_log_samples(Workflow.objects.get(name=JD_WORKFLOW))
     assert not Step.objects.filter(name=log_collect).exists()
-    assert not Explanation.objects.filter(error_type="LogCollectError").exists()
+    assert not LogSample.objects.filter(error_type="LogCollectError").exists()
 
 
 # Item 6: procedures 8020, 8021, 8028 ----------------------------------------------------
@@ -350,8 +353,8 @@ def test_every_cell_equals_what_the_pages_and_history_show(client, real_errors, 
 
     # The history: the snapshot appended, and the document itself, give the same cells.
     bucket = datetime(2026, 3, 1, 10, tzinfo=UTC)
-    services.update_history(at=bucket)
-    services.update_history([write(tmp_path, ALL_ERRORS, "again.json")], at=bucket.replace(hour=11))
+    error_history.update_history(at=bucket)
+    error_history.update_history([write(tmp_path, ALL_ERRORS, "again.json")], at=bucket.replace(hour=11))
     for hour in (10, 11):
         history = {
             (step, code, site): n

@@ -48,11 +48,11 @@ def test_a_failing_database_answers_each_caller_s_shape_with_503(monkeypatch, se
 
     from actions import selectors as action_selectors
     from actions import services as action_services
-    from errors import selectors as error_selectors
+    from errors import views as error_views
 
     monkeypatch.setattr(action_selectors, "served_actions_json", down)
     monkeypatch.setattr(action_services, "mark_reported", down)
-    monkeypatch.setattr(error_selectors, "global_view", down)
+    monkeypatch.setattr(error_views, "global_view", down)
     assert_contract_503s(Client())
 
 

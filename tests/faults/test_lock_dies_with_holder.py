@@ -13,14 +13,14 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from errors import services
+from errors import ingestion
 from errors.models import ErrorCount
 
 HOLDER = textwrap.dedent(
     """
     import sys, time, django
     django.setup()
-    from errors.services import ingestion_lock
+    from errors.ingestion import ingestion_lock
     with ingestion_lock():
         print("holding", flush=True)  # from here on it "writes" until it is killed
         time.sleep(120)
@@ -61,11 +61,11 @@ def test_an_ingestion_killed_mid_write_blocks_the_next_one_not_at_all(holder_pro
     document = tmp_path / "all_errors.json"
     document.write_text('{"/wf_a/TOP-Step_0": {"8001": {"T2_CH_CERN": 3}}}')
 
-    with pytest.raises(services.IngestBusy, match=rf"since .* by process {holder_process.pid} on .*kill"):
-        services.ingest_current_errors(str(document))  # the holder is alive: refused at once, named
+    with pytest.raises(ingestion.IngestBusy, match=rf"since .* by process {holder_process.pid} on .*kill"):
+        ingestion.ingest_current_errors(str(document))  # the holder is alive: refused at once, named
 
     holder_process.send_signal(signal.SIGKILL)
     holder_process.wait(timeout=10)
 
-    assert services.ingest_current_errors(str(document)).cells == 1  # at once: no expiry to wait for
+    assert ingestion.ingest_current_errors(str(document)).cells == 1  # at once: no expiry to wait for
     assert ErrorCount.objects.get().count == 3

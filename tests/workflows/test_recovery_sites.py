@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from errors.services import ingest_current_errors
+from errors.ingestion import ingest_current_errors
 from tests.workflows.fake_sources import (
     ACDC_VIEW,
     acdc_answer,

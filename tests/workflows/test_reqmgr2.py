@@ -7,7 +7,7 @@ import json
 import pytest
 
 from errors import tasks
-from errors.services import ingest_current_errors
+from errors.ingestion import ingest_current_errors
 from tests.workflows.fake_sources import closed_port_url, configure, reqmgr2_route
 from workflows import sources
 from workflows.models import Workflow

@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from errors.services import ingest_current_errors, refresh_source_caches
+from errors.caches import refresh_source_caches
+from errors.ingestion import ingest_current_errors
 from tests.workflows.fake_sources import configure, ssb_answer
 from workflows import selectors, sources
 from workflows.models import Site

@@ -7,8 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from errors import demo
+from errors.ingestion import ingest_current_errors
+from errors.log_samples import fetch_log_samples
 from errors.models import Procedure
-from errors.services import ingest_current_errors
 from tests.workflows.fake_sources import (
     ROOT_FILE,
     STEP,
@@ -96,6 +97,7 @@ def test_request_parameters_and_log_parameters_come_from_the_sources(
         wmstats=fake_sources.url,
         site_status=fake_sources.url + "/status.json",
     )
+    fetch_log_samples(WORKFLOW)  # the background fetch: the page reads what it stored
     html = see(client, WORKFLOW)
     assert "TaskChain" in html and "2300 MB" in html and "running-closed" in html
     assert f"{fake_sources.url}/reqmgr2/fetch?rid={WORKFLOW}" in html

@@ -1,11 +1,14 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from errors import services
+from errors.ingestion import IngestError, refresh_current_errors
 from wwt_project.progress import PhaseBars
 
 
 class Command(BaseCommand):
-    help = "Replace the current error snapshot with an all_errors JSON document (file path or URL)."
+    help = (
+        "Replace the current error snapshot with an all_errors JSON document (file path or URL), "
+        "then refresh what depends on it, as the scheduled refresh does."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -16,7 +19,7 @@ class Command(BaseCommand):
     def handle(self, *args, source=None, no_progress=False, **options):
         with PhaseBars(self.stderr, disable=no_progress) as progress:
             try:
-                report = services.ingest_current_errors(source, progress=progress)
-            except services.IngestError as exc:
+                summary = refresh_current_errors(source, progress=progress)
+            except IngestError as exc:
                 raise CommandError(str(exc)) from exc
-        self.stdout.write(self.style.SUCCESS(report.summary_line()))
+        self.stdout.write(self.style.SUCCESS(summary["summary_line"]))

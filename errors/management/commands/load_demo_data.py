@@ -6,8 +6,10 @@ from django.core.management.base import BaseCommand
 from actions.demo import create_demo_submissions
 from clustering.prediction import train_predictor
 from clustering.services import ClusteringError, recluster_workflows
-from errors import demo, selectors, services
+from errors import demo
+from errors.demo_loader import load_demo_errors
 from errors.models import ErrorImport
+from errors.selectors.workflow import main_errors
 
 
 class Command(BaseCommand):
@@ -31,12 +33,12 @@ class Command(BaseCommand):
                     "var/demo/sources/ is missing: the demo's sources answer nothing until --force"
                 )
             return
-        report = services.load_demo_data(n_workflows=workflows, seed=seed, days=days, directory=directory)
+        report = load_demo_errors(n_workflows=workflows, seed=seed, days=days, directory=directory)
         self.stdout.write(self.style.SUCCESS(f"demo data in {directory}: {report.summary_line()}"))
         # Past actions on workflows other than the tour's, so the predictor can be trained
         # and the workflow pages show a suggestion from the start.
         made = create_demo_submissions(
-            selectors.main_errors(exclude_workflows=demo.TOUR_WORKFLOWS), seed=seed, days=days
+            main_errors(exclude_workflows=demo.TOUR_WORKFLOWS), seed=seed, days=days
         )
         self.stdout.write(f"past actions: {made}")
         # Cluster and train once now, so the demo's workflow pages list similar workflows

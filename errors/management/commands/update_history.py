@@ -3,7 +3,8 @@ from datetime import UTC, datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from errors import services
+from errors import history
+from errors.ingestion import IngestError
 from wwt_project.progress import PhaseBars
 
 
@@ -28,8 +29,8 @@ class Command(BaseCommand):
                 moment = moment.replace(tzinfo=UTC)
         with PhaseBars(self.stderr, disable=no_progress) as progress:
             try:
-                reports = services.update_history(list(sources), at=moment, progress=progress)
-            except services.IngestError as exc:
+                reports = history.update_history(list(sources), at=moment, progress=progress)
+            except IngestError as exc:
                 raise CommandError(str(exc)) from exc
         for report in reports:
             self.stdout.write(self.style.SUCCESS(report.summary_line()))

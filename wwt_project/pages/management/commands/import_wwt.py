@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from actions import legacy_import as actions_import
 from errors import legacy_import as history_import
-from errors.selectors import sites_with_errors
-from errors.services import IngestError
+from errors.ingestion import IngestError
+from errors.selectors.sites import sites_with_errors
 from workflows import selectors as workflow_selectors
 from wwt_project.legacy import LegacyStoreError
 from wwt_project.progress import PhaseBars

@@ -1,0 +1,49 @@
+"""Upkeep of the caches around the current snapshot: the outside sources' answers, ReqMgr2's
+parameters of the snapshot's workflows, and the heavy pages built ahead of the first reader."""
+
+import logging
+from datetime import timedelta
+
+from django.utils import timezone
+
+from workflows import selectors as workflow_selectors
+from workflows.services import record_site_statuses, refresh_request_parameters
+
+from .models import ErrorCount, LogSample
+from .selectors.global_view import PIEVARS, global_view
+from .selectors.sites import errors_per_site
+from .selectors.snapshot import forget_grouped_pages
+
+logger = logging.getLogger(__name__)
+
+
+def refresh_source_caches() -> None:
+    """Make every cached answer of the outside sources stale (ReqMgr2, ACDC, WMStats log
+    samples) and fetch the site status again."""
+    workflow_selectors.forget_source_answers()
+    # update() leaves auto_now alone: the stored samples now count as old.
+    LogSample.objects.update(fetched_at=timezone.now() - timedelta(days=365))
+    statuses = workflow_selectors.site_status_answer()
+    if statuses.ok:
+        record_site_statuses(statuses.value)
+
+
+def refresh_snapshot_requests() -> dict:
+    """Store what ReqMgr2 says (prep ID, campaign, type, status, parameters) about the
+    workflows with current errors, bounded by sources.reqmgr2_refresh_limit. Never raises for
+    a source problem: the refresh job goes on and reports it."""
+    workflow_ids = ErrorCount.objects.values_list("step__workflow_id", flat=True).order_by().distinct()
+    report = refresh_request_parameters(list(workflow_ids))
+    if report.problem:
+        logger.warning("ReqMgr2 parameters not refreshed: %s", report.problem)
+    if report.updated:
+        forget_grouped_pages()
+    return report.summary()
+
+
+def warm_page_caches() -> None:
+    """Build the first page of each global view and the site totals for the new snapshot,
+    so the first operator after a refresh does not wait for the sums over all errors."""
+    for pievar in PIEVARS:
+        global_view(pievar)
+    errors_per_site({})

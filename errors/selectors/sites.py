@@ -1,0 +1,69 @@
+"""The sites page: errors per site over the current snapshot."""
+
+from collections import defaultdict
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, Sum
+
+from workflows.exit_codes import exit_code_label
+
+from ..charts import top_slices
+from ..models import ErrorCount, ErrorHistory
+from .pies import pie_of
+from .snapshot import snapshot_key
+
+
+def _site_aggregates() -> tuple[list, dict]:
+    """Per site (errors, workflows, steps) and per site {exit code: errors}: two queries
+    over the whole snapshot, cached per snapshot."""
+    snapshot = snapshot_key()
+    key = f"wwt:sites:{snapshot}" if snapshot else None
+    found = cache.get(key) if key else None
+    if found is not None:
+        return found
+    totals = list(
+        ErrorCount.objects.values_list("site")
+        .annotate(
+            errors=Sum("count"),
+            workflows=Count("step__workflow", distinct=True),
+            steps=Count("step", distinct=True),
+        )
+        .order_by("-errors", "site")
+    )
+    per_code: dict = defaultdict(dict)
+    rows = ErrorCount.objects.values_list("site", "exit_code").annotate(total=Sum("count")).order_by()
+    for site, code, count in rows:
+        per_code[site][code] = count
+    found = (totals, dict(per_code))
+    if key:
+        cache.set(key, found, settings.WWT["cache"]["errors_minutes"] * 60)
+    return found
+
+
+def sites_with_errors() -> set[str]:
+    """Every site the current snapshot or the history names (two DISTINCT queries)."""
+    current = ErrorCount.objects.values_list("site", flat=True).distinct().order_by()
+    past = ErrorHistory.objects.values_list("site", flat=True).distinct().order_by()
+    return set(current) | set(past)
+
+
+def errors_per_site(statuses: dict[str, str]) -> list[dict]:
+    """Per site: errors, workflows, steps, the biggest exit codes, the site status and its
+    pie (split by exit code), which opens the global view narrowed to the site."""
+    totals, per_code = _site_aggregates()
+    rows = []
+    for site, errors, workflows, steps in totals:
+        split = {exit_code_label(code): count for code, count in per_code.get(site, {}).items()}
+        rows.append(
+            {
+                "site": site,
+                "errors": errors,
+                "workflows": workflows,
+                "steps": steps,
+                "status": statuses.get(site, ""),
+                "top_codes": top_slices(split, 3),
+                "pie": pie_of(site, split, "errors:global", pievar="errorcode", sitename=site),
+            }
+        )
+    return rows

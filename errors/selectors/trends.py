@@ -1,0 +1,54 @@
+"""The trends page: errors per day from the history."""
+
+from collections import defaultdict
+from datetime import timedelta
+
+from django.db.models import Max, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from workflows.exit_codes import exit_code_label
+
+from ..models import ErrorHistory
+
+
+def error_trends(*, days: int = 14, top: int = 8) -> dict:
+    """Errors per day over the last `days` days from the history, per exit code and per site
+    (the `top` biggest, the rest summed as "others"). A day counts the last snapshot of
+    that day, since each hourly bucket repeats the errors still open. Three queries.
+    Returns {"days": [date], "by_code"/"by_site": {"series": [(label, [per day])], "rest"}}."""
+    since = timezone.now() - timedelta(days=days)
+    last_buckets = dict(
+        ErrorHistory.objects.filter(bucket__gte=since)
+        .annotate(day=TruncDate("bucket"))
+        .values_list("day")
+        .annotate(last=Max("bucket"))
+        .order_by("day")
+    )
+    day_of_bucket = {bucket: day for day, bucket in last_buckets.items()}
+    days_list = sorted(last_buckets)
+    result = {"days": days_list}
+    for name, field_name in (("by_code", "exit_code"), ("by_site", "site")):
+        per_day: dict = defaultdict(lambda: defaultdict(int))
+        overall: dict = defaultdict(int)
+        rows = (
+            ErrorHistory.objects.filter(bucket__in=list(day_of_bucket))
+            .values_list("bucket", field_name)
+            .annotate(total=Sum("count"))
+            .order_by()
+        )
+        for bucket, key, total in rows:
+            per_day[key][day_of_bucket[bucket]] += total
+            overall[key] += total
+        biggest = sorted(overall, key=lambda key: (-overall[key], str(key)))[:top]
+        name_of = exit_code_label if field_name == "exit_code" else str
+        series = [(name_of(key), [per_day[key].get(day, 0) for day in days_list]) for key in biggest]
+        others = [key for key in overall if key not in biggest]
+        rest = None
+        if others:
+            rest = (
+                f"{len(others)} others",
+                [sum(per_day[key].get(day, 0) for key in others) for day in days_list],
+            )
+        result[name] = {"series": series, "rest": rest}
+    return result

@@ -1,0 +1,63 @@
+"""The errors of one workflow (its page's tables) and each workflow's main error."""
+
+from collections import defaultdict
+
+from django.db.models import Sum
+
+from workflows.models import Workflow, short_task_name
+
+from ..models import ErrorCount
+
+
+def workflow_error_tables(workflow: Workflow, statuses: dict[str, str] | None = None) -> list[dict]:
+    """Per step with errors: exit codes (rows) × sites (columns, each with its status from
+    `statuses`) with row and column totals. One query, whatever the number of steps."""
+    cells = (
+        ErrorCount.objects.filter(step__workflow=workflow)
+        .values_list("step__name", "exit_code", "site", "count")
+        .order_by()
+    )
+    per_step: dict = defaultdict(lambda: defaultdict(dict))
+    for step, code, site, count in cells:
+        per_step[step][code][site] = count
+    tables = []
+    for step in sorted(per_step):
+        codes = per_step[step]
+        sites = sorted({site for by_site in codes.values() for site in by_site})
+        site_totals = {site: sum(by_site.get(site, 0) for by_site in codes.values()) for site in sites}
+        rows = [
+            {
+                "exit_code": code,
+                "counts": [codes[code].get(site) for site in sites],
+                "total": sum(codes[code].values()),
+            }
+            for code in sorted(codes, key=lambda c: (-sum(codes[c].values()), c))
+        ]
+        tables.append(
+            {
+                "name": step,
+                "short_name": short_task_name(workflow.name, step),
+                "sites": [{"name": site, "status": (statuses or {}).get(site, "")} for site in sites],
+                "site_totals": [site_totals[site] for site in sites],
+                "rows": rows,
+                "total": sum(site_totals.values()),
+            }
+        )
+    return tables
+
+
+def main_errors(exclude_workflows=()) -> dict[int, tuple[int, str]]:
+    """{workflow id: (exit code, task path)} of each workflow's biggest current (step,
+    exit code) cell, in one query; workflows named in `exclude_workflows` are left out."""
+    rows = (
+        ErrorCount.objects.exclude(step__workflow__name__in=list(exclude_workflows))
+        .values("step__workflow_id", "step__workflow__name", "step__name", "exit_code")
+        .annotate(total=Sum("count"))
+        .order_by("step__workflow_id", "-total", "exit_code", "step__name")
+    )
+    found: dict[int, tuple[int, str]] = {}
+    for row in rows:
+        if row["step__workflow_id"] not in found:
+            task = row["step__name"][len(row["step__workflow__name"]) + 2 :]
+            found[row["step__workflow_id"]] = (row["exit_code"], task)
+    return found

@@ -1,0 +1,67 @@
+"""The error pages' charts as template tags: the selectors give data (errors.selectors.pies.Pie,
+trend series, log parts) and these turn it into escaped markup through errors/charts.py,
+with links by reverse()."""
+
+from functools import cache
+from urllib.parse import urlencode
+
+from django import template
+from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from .. import charts
+
+register = template.Library()
+
+
+@cache
+def _path(url_name: str) -> str:
+    # A page holds hundreds of pies leading to the same page: resolve its path once.
+    return reverse(url_name)
+
+
+def pie_href(pie) -> str:
+    """The escaped link of a pie ("/" kept as is, as Django's |urlencode does)."""
+    if not pie.url_name:
+        return ""
+    return escape(f"{_path(pie.url_name)}?{urlencode(pie.link, safe='/')}")
+
+
+def _pie_markup(pie) -> str:
+    svg = charts.pie_svg(pie.title, list(pie.slices), pie.total, more=pie.more)
+    href = pie_href(pie)
+    return f'<a href="{href}">{svg}</a>' if href else svg
+
+
+@register.simple_tag
+def pie_cells(pies) -> SafeString:
+    """One <td> per pie of a table row (an empty one where a pie is None)."""
+    return mark_safe(  # noqa: S308 -- pie_svg and pie_href escape
+        "".join(f'<td class="pc">{_pie_markup(pie)}</td>' if pie else "<td></td>" for pie in pies)
+    )
+
+
+@register.simple_tag
+def pie(pie) -> SafeString:
+    """One linked pie, without its cell (the sites page)."""
+    return mark_safe(_pie_markup(pie)) if pie else mark_safe("")  # noqa: S308 -- escaped
+
+
+@register.simple_tag
+def pie_legend() -> SafeString:
+    return charts.legend_html()
+
+
+@register.simple_tag
+def trend_chart(days, series) -> SafeString:
+    """The line chart of one trends series {"series", "rest"} over `days` ("" without days)."""
+    if not days:
+        return mark_safe("")
+    return charts.line_chart(days, series["series"], rest=series["rest"])
+
+
+@register.simple_tag
+def marked_log(parts) -> SafeString:
+    """A log sample with its procedure's matches in <mark> (parts from the selector)."""
+    return mark_safe(charts.marked_text(parts))  # noqa: S308 -- marked_text escapes
