@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from errors.ingestion import IngestError, refresh_current_errors
+from errors import ingestion
 from wwt_project.progress import PhaseBars
 
 
@@ -19,7 +19,7 @@ class Command(BaseCommand):
     def handle(self, *args, source=None, no_progress=False, **options):
         with PhaseBars(self.stderr, disable=no_progress) as progress:
             try:
-                summary = refresh_current_errors(source, progress=progress)
-            except IngestError as exc:
+                summary = ingestion.refresh_current_errors(source, progress=progress)
+            except ingestion.IngestError as exc:
                 raise CommandError(str(exc)) from exc
         self.stdout.write(self.style.SUCCESS(summary["summary_line"]))
