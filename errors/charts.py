@@ -174,10 +174,3 @@ def marked_text(parts: list[tuple[str, bool]]) -> str:
     """Escaped text with the parts that matched (True) in <mark>."""
     return "".join(f"<mark>{esc(text)}</mark>" if hit else esc(text) for text, hit in parts)
 
-
-def highlight(text: str, pattern) -> tuple[str, list[str]]:
-    """Escaped `text` with each match of `pattern` in <mark>, and the group(1) values found."""
-    from .selectors.explanations import split_matches
-
-    parts, found = split_matches(text, pattern)
-    return marked_text(parts), found

@@ -31,7 +31,7 @@ from workflows.sources import SourceError, get_json
 from wwt_project.locks import Busy, job_lock
 
 from . import document as error_document
-from .document import CHECKING, Cell, DocumentLimits, Progress, is_logcollect_or_cleanup  # noqa: F401
+from .document import Cell, DocumentLimits, Progress
 from .models import ErrorCount, ErrorImport
 
 logger = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from workflows.models import Step, short_task_name
 
 from ..models import ErrorCount
 from .pies import Pie, pie_of
-from .snapshot import ErrorsQueryError, digest, forget_grouped_pages, snapshot_key  # noqa: F401
+from .snapshot import ErrorsQueryError, digest, snapshot_key
 
 # pievar -> the ErrorCount field its pies split by.
 PIEVARS = {"errorcode": "exit_code", "sitename": "site", "stepname": "step"}

@@ -11,6 +11,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from .. import charts
+from ..selectors.explanations import split_matches
 
 register = template.Library()
 
@@ -65,3 +66,9 @@ def trend_chart(days, series) -> SafeString:
 def marked_log(parts) -> SafeString:
     """A log sample with its procedure's matches in <mark> (parts from the selector)."""
     return mark_safe(charts.marked_text(parts))  # noqa: S308 -- marked_text escapes
+
+
+def highlight(text: str, pattern) -> tuple[str, list[str]]:
+    """Escaped `text` with each match of `pattern` in <mark>, and the group(1) values found."""
+    parts, found = split_matches(text, pattern)
+    return charts.marked_text(parts), found

@@ -2,8 +2,8 @@
 
 import pytest
 
-from errors.charts import highlight
 from errors.models import ErrorCount, LogSample, Procedure
+from errors.templatetags.error_charts import highlight
 from tests.errors.conftest import load_document
 from tests.workflows.fake_sources import (
     ROOT_FILE,
