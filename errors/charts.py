@@ -173,4 +173,3 @@ def line_chart(
 def marked_text(parts: list[tuple[str, bool]]) -> str:
     """Escaped text with the parts that matched (True) in <mark>."""
     return "".join(f"<mark>{esc(text)}</mark>" if hit else esc(text) for text, hit in parts)
-
