@@ -4,15 +4,20 @@ command (the top layer) calls `load_demo_errors` and adds the other apps' parts.
 
 import json
 import random
+import threading
 from datetime import timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
+from workflows.demo_sources import make_server
+from workflows.models import Workflow
 from workflows.services import ensure_steps
 
-from . import demo
+from . import demo, log_samples
 from .history import history_bucket, sync_history_bucket, update_history
 from .ingestion import IngestReport, ingest_current_errors, ingestion_lock, keyed_cells, parse_error_document
 
@@ -48,4 +53,25 @@ def load_demo_errors(
             }
             sync_history_bucket(wanted, history_bucket(timezone.now() - timedelta(days=day)))
     update_history()
+    fetch_demo_log_samples(directory / "sources")
     return report
+
+
+def fetch_demo_log_samples(sources: Path) -> dict:
+    """Store the log samples of the tour's workflows and of the biggest cells' workflows, as
+    the refresh job would, from the demo's job-detail document: served for the time of the
+    fetch by the demo sources' own server on a free port, so the real WMStats client reads it."""
+    server = make_server(sources, port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    wmstats = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with override_settings(
+            WWT={**settings.WWT, "sources": {**settings.WWT["sources"], "wmstats": wmstats}}
+        ):
+            for workflow in Workflow.objects.filter(name__in=demo.TOUR_WORKFLOWS):
+                log_samples.fetch_log_samples(workflow.name)
+            return log_samples.fetch_top_cells_samples()
+    finally:
+        server.shutdown()
+        server.server_close()
