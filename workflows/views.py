@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 
 from django.shortcuts import render
 
-from actions.forms import workflow_panel
+from actions.panels import workflow_panel
 from clustering import placement, prediction
 from errors import selectors as error_selectors
 from errors import services as error_services
