@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -123,7 +124,7 @@ def seeworkflow2(request):
 
 @require_GET
 def api_docs(request):
-    return render(request, "actions/api_docs.html", {"schema_url": "/api/schema/"})
+    return render(request, "actions/api_docs.html", {"schema_url": reverse("actions:api-schema")})
 
 
 def _redoc_bundle() -> Path:
