@@ -8,6 +8,7 @@ def _moved_to(pattern_name):
     return RedirectView.as_view(pattern_name=pattern_name, permanent=False, query_string=False)
 
 
+app_name = "accounts"
 urlpatterns = [
     re_path(r"^newuser/?$", _moved_to("account_signup"), name="old_newuser"),
     re_path(r"^resetpassword/?$", _moved_to("account_reset_password"), name="old_resetpassword"),

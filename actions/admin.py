@@ -1,8 +1,9 @@
 from django import forms
 from django.contrib import admin
 
+from . import services
 from .models import Action, ActionSubmission, Reason
-from .validation import ActionRejected, validate_action
+from .validation import ActionRejected, ValidatedAction, validate_action
 
 
 class ActedFilter(admin.SimpleListFilter):
@@ -19,32 +20,35 @@ class ActedFilter(admin.SimpleListFilter):
 
 
 class ActionAdminForm(forms.ModelForm):
-    """An edit goes through the validator the form and the API use: Parameters are taken in the
-    API shape (an AllSteps block, blanks for unchanged, cores) and stored as Unified is served
-    them; anything Unified cannot act on is a form error and nothing is saved."""
+    """An edit is a submission made by the admin: validated by the validator the form and the
+    API use (Parameters taken in the API shape: an AllSteps block, blanks for unchanged,
+    cores), then stored by the same service, `services.store_action`: a history row and batch,
+    pending again, served JSON re-rendered. Anything Unified cannot act on is a form error and
+    nothing is saved. Which workflow, who, when and whether Unified reported it are read-only."""
 
     # Where a validator error is shown: its place starts with one of these.
     FIELD_OF_PLACE = {
         "action": "action",
-        "workflows": "workflow",
+        "workflows": None,  # the workflow is read-only: the error is the form's
         "parameters": "parameters",
         "reasons": "reasons",
     }
 
     class Meta:
         model = Action
-        fields = ["workflow", "action", "parameters", "reasons", "user", "reported_at", "acdcs", "submission"]
+        fields = ["action", "parameters", "reasons"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # {} is a valid clone and [] deserves the validator's own message: it decides.
         self.fields["parameters"].required = False
         self.fields["reasons"].required = False
+        self.validated: ValidatedAction | None = None
 
     def clean(self):
         cleaned = super().clean()
-        workflow, kind = cleaned.get("workflow"), cleaned.get("action")
-        if workflow is None or kind is None or "parameters" not in cleaned or "reasons" not in cleaned:
+        workflow, kind = self.instance.workflow, cleaned.get("action")
+        if kind is None or "parameters" not in cleaned or "reasons" not in cleaned:
             return cleaned  # the field errors already say what is wrong
         try:
             validated = validate_action(
@@ -59,13 +63,17 @@ class ActionAdminForm(forms.ModelForm):
             return cleaned
         cleaned["parameters"] = validated.parameters[workflow.name]
         cleaned["reasons"] = validated.reasons
+        stored = (self.initial.get("action"), self.initial.get("parameters"), self.initial.get("reasons"))
+        # Saving without a change must not make a reported action pending again.
+        if (kind, cleaned["parameters"], cleaned["reasons"]) != stored:
+            self.validated = validated
         return cleaned
 
 
 @admin.register(Action)
 class ActionAdmin(admin.ModelAdmin):
-    """Edits are validated like a submission; actions are added by operators (the form or the
-    API), not here, since an action needs a submitter and a submission time."""
+    """Edits are submissions by the admin (see ActionAdminForm); actions are added by operators
+    (the form or the API), not here, since an action needs a submitter and a submission time."""
 
     form = ActionAdminForm
     list_display = ["workflow", "action", "user", "recorded_user", "submitted_at", "reported_at"]
@@ -73,11 +81,28 @@ class ActionAdmin(admin.ModelAdmin):
     list_select_related = ["workflow", "user"]
     search_fields = ["workflow__name"]
     date_hierarchy = "submitted_at"
-    raw_id_fields = ["workflow", "submission"]
-    readonly_fields = ["submitted_at"]
+    fields = [
+        "workflow",
+        "action",
+        "parameters",
+        "reasons",
+        "user",
+        "submitted_at",
+        "reported_at",
+        "acdcs",
+        "submission",
+    ]
+    readonly_fields = ["workflow", "user", "submitted_at", "reported_at", "acdcs", "submission"]
 
     def has_add_permission(self, request):
         return False
+
+    def save_model(self, request, obj, form, change):
+        if form.validated is None:
+            return  # nothing changed: nothing stored, nothing served anew
+        # The same write as a submission; it updates this very row (one action per workflow).
+        services.store_action(form.validated, user=request.user)
+        obj.refresh_from_db()
 
 
 @admin.register(ActionSubmission)

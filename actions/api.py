@@ -30,7 +30,7 @@ from .serializers import (
     ReportRequestSerializer,
     StoredActionSerializer,
 )
-from .validation import ActionRejected, is_text
+from .validation import is_text
 
 _NAMES = {"type": "array", "items": {"type": "string"}}
 # {workflow: served action}: a map, which a serializer cannot describe, so the schema is written out.
@@ -275,10 +275,8 @@ class SubmitActionView(APIView):
         shape = ActionSubmitSerializer(data=request.data)
         if not shape.is_valid():
             return Response(shape.errors, status=400)
-        try:
-            actions = services.submit_action(user=request.user, **shape.validated_data)
-        except ActionRejected as exc:
-            return Response(exc.errors, status=400)
+        # ActionRejected (bad input, nothing stored) is answered 400 by the API's exception handler.
+        actions = services.submit_action(user=request.user, **shape.validated_data)
         stored = [
             {
                 "workflow": action.workflow.name,

@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from . import api, views
 
+app_name = "actions"
 urlpatterns = [
     # Unified's paths, exactly as its client calls them: no trailing slash, no redirect.
     path("getaction", api.GetActionView.as_view(), name="getaction"),
@@ -13,7 +14,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", views.api_docs, name="api-docs"),
     path("api/docs/redoc.standalone.js", views.api_docs_script, name="api-docs-script"),
-    path("submitaction", views.submit_action, name="submit-action"),
-    path("actions/", views.actions_page, name="actions"),
+    path("submitaction", views.submit_action, name="submit"),
+    path("actions/", views.actions_page, name="list"),
     path("seeworkflow2", views.seeworkflow2, name="seeworkflow2"),
 ]

@@ -15,6 +15,7 @@ from django.conf import settings
 
 from workflows import selectors as workflow_selectors
 from workflows.models import Step, Workflow, short_task_name
+from wwt_project.api_errors import FieldErrors
 
 from .models import ActionKind, Reason
 
@@ -39,16 +40,9 @@ CLONE_FIELDS = {"memory", "splitting", "comment"}
 SPECIAL_FIELDS = {"action", "other"}
 
 
-class ActionRejected(Exception):
-    """The submission is invalid; `errors` maps where ("parameters.Task1.memory") to messages."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        self.errors = errors
-        super().__init__("; ".join(self.messages))
-
-    @property
-    def messages(self) -> list[str]:
-        return [message for messages in self.errors.values() for message in messages]
+class ActionRejected(FieldErrors):
+    """The submission is invalid; `errors` maps where ("parameters.Task1.memory") to messages.
+    The API's exception handler answers it 400 with `errors` as the body."""
 
 
 @dataclass

@@ -8,13 +8,14 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.decorators import verified_required
 from workflows.models import Workflow
 
-from . import forms, selectors, services
+from . import panels, post_parsing, selectors, services
 from .models import ACTED_OF_STATUS, ActionKind
 from .validation import ActionRejected
 
@@ -35,12 +36,12 @@ def submit_action(request):
         return HttpResponseBadRequest("A workflow name cannot hold a NUL character.")
     workflow = get_object_or_404(Workflow, name=name)
     if request.method == "GET":
-        return render(request, "actions/submit.html", forms.form_context(workflow))
-    submission = forms.submission_from_post(request.POST, workflow)
+        return render(request, "actions/submit.html", panels.form_context(workflow))
+    submission = post_parsing.submission_from_post(request.POST, workflow)
     try:
         stored = services.submit_action(user=request.user, **submission)
     except ActionRejected as exc:
-        context = forms.form_context(workflow, post=request.POST, errors=exc.errors)
+        context = panels.form_context(workflow, post=request.POST, errors=exc.errors)
         return render(request, "actions/submit.html", context, status=400)
     others = len(stored) - 1
     messages.success(
@@ -123,7 +124,7 @@ def seeworkflow2(request):
 
 @require_GET
 def api_docs(request):
-    return render(request, "actions/api_docs.html", {"schema_url": "/api/schema/"})
+    return render(request, "actions/api_docs.html", {"schema_url": reverse("actions:api-schema")})
 
 
 def _redoc_bundle() -> Path:

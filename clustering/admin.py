@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Clustering, ClusterMembership, Predictor
+from .models import ClusterMembership, Predictor, ReclusteringJob
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -13,8 +13,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(Clustering)
-class ClusteringAdmin(ReadOnlyAdmin):
+@admin.register(ReclusteringJob)
+class ReclusteringJobAdmin(ReadOnlyAdmin):
     list_display = [
         "id",
         "state",

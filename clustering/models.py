@@ -4,7 +4,7 @@ from django.db import models
 from workflows.models import Workflow
 
 
-class Clustering(models.Model):
+class ReclusteringJob(models.Model):
     """One reclustering job: its state while it runs, then the fit it produced."""
 
     class State(models.TextChoices):
@@ -55,7 +55,7 @@ class ClusterMembership(models.Model):
         PREDICT = "predict", "placed with the stored model"
 
     workflow = models.OneToOneField(Workflow, on_delete=models.CASCADE, related_name="cluster_membership")
-    clustering = models.ForeignKey(Clustering, on_delete=models.CASCADE, related_name="members")
+    clustering = models.ForeignKey(ReclusteringJob, on_delete=models.CASCADE, related_name="members")
     cluster = models.PositiveIntegerField()
     placement = models.CharField(max_length=8, choices=Placement.choices, default=Placement.FIT)
     x = models.FloatField(default=0.0)

@@ -1,7 +1,8 @@
 """Action prediction: link submitted actions to the errors the operator saw, train a
 classifier per target (the action and its main parameters), suggest for a workflow.
 
-`train_predictor()` fits and stores a Predictor; `suggest_action(workflow)` reads it;
+`train_predictor()` fits and stores a Predictor; `suggest_action(workflow)` reads it (the
+model file loaded once per process);
 `evaluate_predictor()` scores on held-out submissions against the majority class.
 Raise `ClusteringError` with an operator-readable message.
 """
@@ -10,7 +11,6 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 from django.db.models import QuerySet
@@ -21,8 +21,10 @@ from actions.models import ActionSubmission
 from workflows.models import Workflow
 
 from . import classifier
+from .exceptions import ClusteringError
+from .model_files import keep_last_model_files, load_model, save_model
 from .models import Predictor
-from .services import ClusteringError, current_samples, history_samples, load_model, save_model
+from .samples import current_samples, history_samples
 from .vectors import Vocabulary, log_counts
 
 UNCHANGED = "unchanged"
@@ -162,9 +164,7 @@ def train_predictor(progress: Callable[[str], None] | None = None) -> Predictor:
     )
     predictor.model_file = str(path)
     predictor.save(update_fields=["model_file"])
-    for stale in Predictor.objects.exclude(model_file="").order_by("-pk")[3:]:
-        Path(stale.model_file).unlink(missing_ok=True)
-        Predictor.objects.filter(pk=stale.pk).update(model_file="")
+    keep_last_model_files(Predictor.objects.order_by("-pk"))
     return predictor
 
 

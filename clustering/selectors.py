@@ -2,42 +2,36 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Subquery
-
 from workflows.models import Workflow
 
-from .models import Clustering, ClusterMembership
+from .models import ClusterMembership, ReclusteringJob
 
 
-def last_jobs(limit: int = 10) -> list[Clustering]:
+def last_jobs(limit: int = 10) -> list[ReclusteringJob]:
     """The latest reclustering jobs, newest first, with who asked for them."""
-    return list(Clustering.objects.select_related("requested_by")[:limit])
+    return list(ReclusteringJob.objects.select_related("requested_by")[:limit])
 
 
-def latest_fit() -> Clustering | None:
+def latest_fit() -> ReclusteringJob | None:
     """The last reclustering that finished."""
-    return Clustering.objects.filter(state=Clustering.State.DONE).order_by("-finished_at").first()
+    return ReclusteringJob.objects.filter(state=ReclusteringJob.State.DONE).order_by("-finished_at").first()
 
 
 def membership_of(workflow: Workflow) -> ClusterMembership | None:
     return ClusterMembership.objects.select_related("clustering").filter(workflow=workflow).first()
 
 
-def similar_workflows(workflow: Workflow) -> list[str]:
-    """Names of the other workflows in `workflow`'s cluster (one query; empty when it has none)."""
-    own = ClusterMembership.objects.filter(workflow_id=workflow.pk)
-    return list(
-        Workflow.objects.filter(
-            cluster_membership__clustering_id=Subquery(own.values("clustering_id")[:1]),
-            cluster_membership__cluster=Subquery(own.values("cluster")[:1]),
-        )
-        .exclude(pk=workflow.pk)
-        .order_by("name")
-        .values_list("name", flat=True)
+def workflows_in_cluster(fit_id: int, cluster: int, *, exclude: int | None = None) -> list[str]:
+    """Names of the workflows in `cluster` of fit `fit_id` (less workflow `exclude`), one query."""
+    members = Workflow.objects.filter(
+        cluster_membership__clustering_id=fit_id, cluster_membership__cluster=cluster
     )
+    if exclude is not None:
+        members = members.exclude(pk=exclude)
+    return list(members.order_by("name").values_list("name", flat=True))
 
 
-def projection_points(clustering: Clustering) -> list[tuple[str, int, float, float]]:
+def projection_points(clustering: ReclusteringJob) -> list[tuple[str, int, float, float]]:
     """(name, cluster, x, y) of every workflow placed in `clustering`, in one query."""
     return list(
         ClusterMembership.objects.filter(clustering=clustering).values_list(
@@ -65,7 +59,7 @@ class Picture:
         return 16 * len(self.legend) + 8
 
 
-def projection_picture(clustering: Clustering | None, *, width: int = 720, height: int = 480) -> Picture:
+def projection_picture(clustering: ReclusteringJob | None, *, width: int = 720, height: int = 480) -> Picture:
     """The projection points of `clustering` scaled into a width × height picture."""
     rows = projection_points(clustering) if clustering else []
     margin = 12
@@ -95,7 +89,7 @@ def projection_picture(clustering: Clustering | None, *, width: int = 720, heigh
     return picture
 
 
-def cluster_table(clustering: Clustering | None) -> list[dict]:
+def cluster_table(clustering: ReclusteringJob | None) -> list[dict]:
     """The stored summary of `clustering`, biggest cluster first, each with its colour."""
     if clustering is None:
         return []

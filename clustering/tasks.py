@@ -6,14 +6,15 @@ answer, not a failure: the job row or the returned message says why.
 
 from celery import shared_task
 
-from . import prediction, services
+from . import jobs, prediction
+from .exceptions import ClusteringError
 
 
 @shared_task(acks_late=True)
 def recluster(job_id: int | None = None) -> dict:
     try:
-        job = services.recluster_workflows(job_id)
-    except services.ClusteringError as exc:
+        job = jobs.recluster_workflows(job_id)
+    except ClusteringError as exc:
         return {"job": job_id, "state": "not run", "message": str(exc)}
     return {"job": job.pk, "state": job.state, "message": job.message}
 
@@ -22,6 +23,6 @@ def recluster(job_id: int | None = None) -> dict:
 def train_predictor() -> dict:
     try:
         predictor = prediction.train_predictor()
-    except services.ClusteringError as exc:
+    except ClusteringError as exc:
         return {"predictor": None, "message": str(exc)}
     return {"predictor": predictor.pk, "message": f"trained on {predictor.samples} submitted actions"}

@@ -1,4 +1,4 @@
-"""The cluster page: thin views over clustering.selectors and clustering.services."""
+"""The cluster page: thin views over clustering.selectors and clustering.jobs."""
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -6,19 +6,19 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.decorators import verified_required
 
-from . import selectors, services
+from . import jobs, selectors
 
 
 def _cluster_page(request, *, error: str = "", status: int = 200):
     # First: it gives up on jobs no worker started, which the job list then shows.
-    active = services.active_job()
+    active = jobs.active_job()
     fit = selectors.latest_fit()
     context = {
         "fit": fit,
         "clusters": selectors.cluster_table(fit),
         "jobs": selectors.last_jobs(),
         "active": active,
-        "queued_timeout_minutes": int(services.QUEUED_TIMEOUT.total_seconds() // 60),
+        "queued_timeout_minutes": int(jobs.QUEUED_TIMEOUT.total_seconds() // 60),
         "error": error,
     }
     return render(request, "clustering/cluster.html", context, status=status)
@@ -30,9 +30,9 @@ def cluster(request):
     """GET: the clusters of the last fit and the state of the jobs; POST: queue a reclustering."""
     if request.method == "POST":
         try:
-            job = services.request_reclustering(request.user)
-        except services.ClusteringError as exc:
-            status = 503 if isinstance(exc, services.NotQueued) else 409
+            job = jobs.request_reclustering(request.user)
+        except jobs.ClusteringError as exc:
+            status = 503 if isinstance(exc, jobs.NotQueued) else 409
             return _cluster_page(request, error=str(exc), status=status)
         messages.success(request, f"Reclustering {job.pk} is queued; this page shows its progress.")
         return redirect("clustering:cluster")

@@ -4,9 +4,8 @@ from urllib.parse import urlencode
 
 from django.shortcuts import render
 
-from actions.forms import workflow_panel
-from clustering import prediction
-from clustering import services as clustering_services
+from actions.panels import workflow_panel
+from clustering import placement, prediction
 from errors import log_samples as error_log_samples
 from errors.selectors import explanations as error_selectors
 from wwt_project.http import bad_request, first_error, not_found
@@ -51,7 +50,7 @@ def see_workflow(request):
         "site_status_problem": statuses.problem,
         "related": selectors.related_workflows(workflow),
         "links": selectors.outside_links(workflow),
-        "similar_panel": clustering_services.similar_panel(workflow),
+        "similar_panel": placement.similar_panel(workflow),
         "action_panel": workflow_panel(workflow, request.user),
         "suggestion": prediction.suggestion_for_page(workflow),
     }

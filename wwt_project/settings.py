@@ -258,7 +258,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "wwt_project.api.exception_handler",
+    "EXCEPTION_HANDLER": "wwt_project.api_errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "WWT API",

@@ -7,6 +7,6 @@ register = template.Library()
 
 @register.inclusion_tag("actions/_workflow_panel.html", takes_context=True)
 def action_panel(context, panel: dict):
-    """Renders `panel` (from `forms.workflow_panel`, which the view calls): the last action
+    """Renders `panel` (from `panels.workflow_panel`, which the view calls): the last action
     and, for verified operators, the submit form. No queries here."""
     return {**panel, "request": context.get("request"), "csrf_token": context.get("csrf_token")}

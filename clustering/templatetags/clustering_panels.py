@@ -2,14 +2,14 @@
 
 from django import template
 
-from clustering import prediction, services
+from clustering import placement, prediction
 
 register = template.Library()
 
 
 @register.inclusion_tag("clustering/_similar_panel.html")
-def similar_workflows_panel(panel: services.SimilarPanel):
-    """Renders `panel` (from `services.similar_panel`, which the view calls): workflows in
+def similar_workflows_panel(panel: placement.SimilarPanel):
+    """Renders `panel` (from `placement.similar_panel`, which the view calls): workflows in
     the same cluster, with checkboxes that feed the action form. No queries here."""
     return {"membership": panel.membership, "similar": panel.similar, "problem": panel.problem}
 

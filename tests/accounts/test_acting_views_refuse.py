@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 
 from actions.models import Action
-from clustering.models import Clustering
+from clustering.models import ReclusteringJob
 from tests.factories import StepFactory, WorkflowFactory
 
 pytestmark = pytest.mark.django_db
@@ -83,7 +83,7 @@ def _call(client, method, path, payload, capture):
 
 def _assert_nothing_happened(queue):
     assert not Action.objects.exists()
-    assert not Clustering.objects.exists()
+    assert not ReclusteringJob.objects.exists()
     assert queue.calls == []
 
 
@@ -137,7 +137,7 @@ def test_a_verified_operator_queues_a_reclustering(
     response = _call(operator_client, "post", "/cluster", {}, django_capture_on_commit_callbacks)
     assert response.status_code == 302
     assert response["Location"] == "/cluster"
-    job = Clustering.objects.get()
+    job = ReclusteringJob.objects.get()
     assert job.requested_by == verified_operator
     assert queue.calls == [("recluster", (job.pk,), {})]
 

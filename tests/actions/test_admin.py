@@ -1,11 +1,15 @@
-"""Actions in Django admin: an edit goes through the same validator as the form and the API,
-so admin can never store Parameters that Unified cannot act on; actions are not added there."""
+"""Actions in Django admin: an edit goes through the same validator and the same store as the
+form and the API (a history row, pending again, served anew), so admin can never store
+Parameters that Unified cannot act on; reported_at is not edited by hand; actions are not
+added there."""
 
 import json
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
-from actions.models import Action
+from actions.models import Action, ActionSubmission
 from actions.services import submit_action
 from tests.actions.conftest import tasks_of
 
@@ -115,3 +119,50 @@ def test_saving_an_action_unchanged_keeps_what_is_served(admin_client, acdc):
     assert _edit(admin_client, acdc).status_code == 302
     acdc.refresh_from_db()
     assert (acdc.parameters, acdc.reasons, acdc.served) == before
+
+
+def test_an_admin_edit_is_a_submission_by_the_admin_pending_again_with_its_history_row(
+    admin_client, admin_user, acdc, unified
+):
+    acdc.reported_at = timezone.now() - timedelta(days=1)
+    acdc.save(update_fields=["reported_at"])
+    first_batch = ActionSubmission.objects.get().batch
+    response = _edit(admin_client, acdc, parameters={"AllSteps": {"memory": "8000"}})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    acdc.refresh_from_db()
+    history = ActionSubmission.objects.order_by("submitted_at", "pk")
+    assert history.count() == 2
+    edit = history.last()
+    assert edit.batch not in (None, first_batch)
+    assert (edit.user, edit.parameters, acdc.submission_id) == (admin_user, acdc.parameters, edit.pk)
+    assert acdc.user == admin_user and acdc.reported_at is None  # Unified acts on the edit
+    served = unified.getaction("").json()[acdc.workflow.name]
+    assert served["user"] == admin_user.username
+    assert {task["memory"] for task in served["Parameters"].values()} == {8000}
+
+
+def test_reported_at_cannot_be_edited_by_hand(admin_client, acdc):
+    page = admin_client.get(f"/admin/actions/action/{acdc.pk}/change/").content.decode()
+    assert 'name="reported_at_0"' not in page and 'name="user"' not in page
+    response = admin_client.post(
+        f"/admin/actions/action/{acdc.pk}/change/",
+        {
+            "action": acdc.action,
+            "parameters": json.dumps(acdc.parameters),
+            "reasons": json.dumps(acdc.reasons),
+            "reported_at_0": "2026-01-01",
+            "reported_at_1": "00:00:00",
+        },
+    )
+    assert response.status_code == 302
+    acdc.refresh_from_db()
+    assert acdc.reported_at is None and ActionSubmission.objects.count() == 1
+
+
+def test_saving_a_reported_action_unchanged_leaves_it_reported(admin_client, acdc):
+    reported = timezone.now() - timedelta(hours=2)
+    Action.objects.filter(pk=acdc.pk).update(reported_at=reported)
+    acdc.refresh_from_db()
+    assert _edit(admin_client, acdc).status_code == 302
+    acdc.refresh_from_db()
+    assert acdc.reported_at == reported and ActionSubmission.objects.count() == 1

@@ -4,8 +4,8 @@ import pytest
 from django.template import Context, Template
 from django.test import Client, RequestFactory
 
-from actions.forms import workflow_panel
 from actions.models import Action, ActionSubmission, Reason
+from actions.panels import workflow_panel
 from tests.actions.conftest import tasks_of
 from tests.factories import WorkflowFactory
 

@@ -21,8 +21,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from clustering import prediction, services
-from clustering.models import Clustering, ClusterMembership
+from clustering import jobs, placement, prediction
+from clustering.models import ClusterMembership, ReclusteringJob
 from errors.demo import generate_error_document
 from errors.ingestion import ingest_current_errors
 from errors.models import ErrorHistory
@@ -81,23 +81,23 @@ def test_recluster_time_and_memory(tmp_path, models_in_tmp, settings):
     for _ in range(RUNS):
         marks = []
         started = time.perf_counter()
-        job = services.recluster_workflows(
+        job = jobs.recluster_workflows(
             progress=lambda stage, marks=marks: marks.append((stage, time.perf_counter()))
         )
         finished = time.perf_counter()
         times.append(finished - started)
         for (stage, at), (_, end) in zip(marks, [*marks[1:], ("", finished)], strict=True):
             stages.setdefault(stage, []).append(end - at)
-    assert job.state == Clustering.State.DONE
+    assert job.state == ReclusteringJob.State.DONE
     newcomer = Workflow.objects.filter(cluster_membership__isnull=False).first()
     placing = []
     for _ in range(20):
         ClusterMembership.objects.filter(workflow=newcomer).delete()
         started = time.perf_counter()
-        services.place_workflow(newcomer)
+        placement.place_workflow(newcomer)
         placing.append(time.perf_counter() - started)
     tracemalloc.start()
-    services.recluster_workflows()
+    jobs.recluster_workflows()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     max_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

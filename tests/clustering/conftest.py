@@ -4,6 +4,7 @@ import copy
 
 import pytest
 
+from clustering.model_files import load_model
 from errors.models import ErrorCount
 from workflows.models import Step, Workflow
 
@@ -13,6 +14,7 @@ def clustering_config(settings, tmp_path):
     config = copy.deepcopy(settings.WWT)
     config["clustering"].update(n_clusters=2, n_init=4, model_dir=str(tmp_path / "models"))
     settings.WWT = config
+    load_model.cache_clear()  # each test writes its own files; start with none loaded
     return config["clustering"]
 
 

@@ -6,8 +6,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from clustering import services
-from clustering.models import Clustering, ClusterMembership
+from clustering import jobs
+from clustering.models import ClusterMembership, ReclusteringJob
 from tests.clustering.conftest import add_errors
 
 pytestmark = [pytest.mark.django_db, pytest.mark.pg_too]
@@ -20,7 +20,7 @@ def clustered():
     add_errors("wf_beta", [(50660, "T2_CH_CERN", 12)])
     add_errors(HOSTILE, [(8028, "T1_US_FNAL", 30)])
     add_errors("wf_delta", [(8028, "T1_US_FNAL", 28), (8028, "T2_US_MIT", 1)])
-    return services.recluster_workflows()
+    return jobs.recluster_workflows()
 
 
 def test_operators_see_the_clusters_of_the_last_fit(operator_client, django_assert_max_num_queries):
@@ -51,27 +51,27 @@ def test_posting_queues_a_reclustering_that_runs_after_commit(
         response = operator_client.post("/cluster")
     assert response.status_code == 302 and response["Location"] == "/cluster"
     assert len(callbacks) == 1
-    job = Clustering.objects.get()
+    job = ReclusteringJob.objects.get()
     assert job.requested_by == verified_operator
-    assert job.state == Clustering.State.DONE  # Celery runs eagerly in tests
+    assert job.state == ReclusteringJob.State.DONE  # Celery runs eagerly in tests
     assert ClusterMembership.objects.count() == 2
     page = operator_client.get("/cluster").content.decode()
     assert f"Reclustering {job.pk} is queued" in page
 
 
 def test_a_second_request_while_one_is_queued_is_refused(operator_client):
-    Clustering.objects.create(state=Clustering.State.RUNNING, stage="fitting KMeans")
+    ReclusteringJob.objects.create(state=ReclusteringJob.State.RUNNING, stage="fitting KMeans")
     response = operator_client.post("/cluster")
     assert response.status_code == 409
     page = response.content.decode()
     assert "already running" in page
     assert "fitting KMeans" in page
-    assert Clustering.objects.count() == 1
+    assert ReclusteringJob.objects.count() == 1
 
 
-def queued_minutes_ago(minutes: int) -> Clustering:
-    job = Clustering.objects.create()
-    Clustering.objects.filter(pk=job.pk).update(requested_at=timezone.now() - timedelta(minutes=minutes))
+def queued_minutes_ago(minutes: int) -> ReclusteringJob:
+    job = ReclusteringJob.objects.create()
+    ReclusteringJob.objects.filter(pk=job.pk).update(requested_at=timezone.now() - timedelta(minutes=minutes))
     return job
 
 
@@ -81,10 +81,10 @@ def test_a_job_no_worker_started_is_given_up_and_a_new_request_is_accepted(opera
     assert f"Reclustering {lost.pk} failed: never started: is a worker running?" in page
     assert '<button type="submit">Recluster now</button>' in page
     lost.refresh_from_db()
-    assert lost.state == Clustering.State.FAILED and lost.finished_at is not None
+    assert lost.state == ReclusteringJob.State.FAILED and lost.finished_at is not None
     response = operator_client.post("/cluster")
     assert response.status_code == 302
-    assert Clustering.objects.filter(state=Clustering.State.QUEUED).count() == 1
+    assert ReclusteringJob.objects.filter(state=ReclusteringJob.State.QUEUED).count() == 1
 
 
 def test_a_job_queued_minutes_ago_still_blocks_a_second_request(operator_client):
@@ -95,7 +95,7 @@ def test_a_job_queued_minutes_ago_still_blocks_a_second_request(operator_client)
     response = operator_client.post("/cluster")
     assert response.status_code == 409
     assert "already queued" in response.content.decode()
-    assert Clustering.objects.get().state == Clustering.State.QUEUED
+    assert ReclusteringJob.objects.get().state == ReclusteringJob.State.QUEUED
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
@@ -103,20 +103,20 @@ def test_anonymous_users_are_sent_to_login(method):
     response = getattr(Client(), method)("/cluster")
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"]
-    assert not Clustering.objects.exists()
+    assert not ReclusteringJob.objects.exists()
 
 
 def test_unverified_users_cannot_queue_a_reclustering(unverified_client):
     response = unverified_client.post("/cluster")
     assert response.status_code == 403
-    assert not Clustering.objects.exists()
+    assert not ReclusteringJob.objects.exists()
 
 
 def test_posting_without_csrf_token_is_refused(verified_operator):
     client = Client(enforce_csrf_checks=True)
     client.force_login(verified_operator)
     assert client.post("/cluster").status_code == 403
-    assert not Clustering.objects.exists()
+    assert not ReclusteringJob.objects.exists()
 
 
 def test_the_projection_is_an_svg_with_escaped_names(operator_client, django_assert_max_num_queries):

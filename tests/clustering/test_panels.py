@@ -1,4 +1,4 @@
-"""The similar-workflows panel (services.similar_panel, rendered by its template tag) and
+"""The similar-workflows panel (placement.similar_panel, rendered by its template tag) and
 the suggestion on the workflow page."""
 
 from pathlib import Path
@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.template import Context, Template
 
-from clustering import prediction, services
+from clustering import jobs, placement, prediction
 from clustering.models import ClusterMembership
 from tests.clustering.conftest import add_errors
 
@@ -20,7 +20,7 @@ def render(tag: str, value) -> str:
 
 
 def render_panel(workflow) -> str:
-    return render("similar_workflows_panel", services.similar_panel(workflow))
+    return render("similar_workflows_panel", placement.similar_panel(workflow))
 
 
 def test_the_panel_links_and_offers_a_checkbox_for_each_similar_workflow(
@@ -29,9 +29,9 @@ def test_the_panel_links_and_offers_a_checkbox_for_each_similar_workflow(
     alpha = add_errors("wf_alpha", [(50660, "T2_CH_CERN", 10)])
     add_errors(HOSTILE, [(50660, "T2_CH_CERN", 11)])
     add_errors("wf_gamma", [(8028, "T1_US_FNAL", 30)])
-    services.recluster_workflows()
+    jobs.recluster_workflows()
     with django_assert_max_num_queries(2):
-        panel = services.similar_panel(alpha)
+        panel = placement.similar_panel(alpha)
     with django_assert_num_queries(0):  # the template only renders
         html = render("similar_workflows_panel", panel)
     assert "1 similar workflow " in html
@@ -42,15 +42,15 @@ def test_the_panel_links_and_offers_a_checkbox_for_each_similar_workflow(
     assert "wf_gamma" not in html
 
 
-def test_a_workflow_new_since_the_fit_is_placed_when_its_page_is_shown():
+def test_a_workflow_new_since_the_fit_is_placed_when_its_page_is_shown_without_storing_it():
     add_errors("wf_alpha", [(50660, "T2_CH_CERN", 10)])
     add_errors("wf_gamma", [(8028, "T1_US_FNAL", 30)])
-    services.recluster_workflows()
+    jobs.recluster_workflows()
     newcomer = add_errors("wf_new", [(8028, "T1_US_FNAL", 20)])
     html = render_panel(newcomer)
     assert "wf_gamma" in html and "wf_alpha" not in html
     assert "Placed with the model" in html
-    assert ClusterMembership.objects.get(workflow=newcomer).placement == "predict"
+    assert not ClusterMembership.objects.filter(workflow=newcomer).exists()
 
 
 def test_the_panel_says_when_nothing_is_clustered():
@@ -63,7 +63,7 @@ def test_the_panel_says_when_nothing_is_clustered():
 def test_the_panel_says_when_the_stored_model_cannot_be_used():
     add_errors("wf_alpha", [(50660, "T2_CH_CERN", 10)])
     add_errors("wf_gamma", [(8028, "T1_US_FNAL", 30)])
-    job = services.recluster_workflows()
+    job = jobs.recluster_workflows()
     Path(job.model_file).unlink()
     newcomer = add_errors("wf_new", [(8028, "T1_US_FNAL", 20)])
     html = render_panel(newcomer)

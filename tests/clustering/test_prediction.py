@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from actions.models import ActionSubmission
 from clustering import classifier, prediction, tasks
+from clustering.exceptions import ClusteringError
 from clustering.models import Predictor
-from clustering.services import ClusteringError
 from errors.models import ErrorHistory
 from tests.clustering.conftest import add_errors
 from tests.clustering.synthetic import make_action_history

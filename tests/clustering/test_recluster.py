@@ -10,8 +10,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
-from clustering import selectors, services, tasks
-from clustering.models import Clustering, ClusterMembership
+from clustering import jobs, model_files, placement, tasks
+from clustering.models import ClusterMembership, ReclusteringJob
 from errors.models import ErrorHistory
 from tests.clustering.conftest import add_errors
 from wwt_project.locks import Busy, job_lock
@@ -29,18 +29,18 @@ def toy_set():
 
 def test_near_identical_workflows_share_a_cluster_and_a_different_one_is_apart():
     alpha, beta, gamma = toy_set()
-    job = services.recluster_workflows()
-    assert job.state == Clustering.State.DONE
-    assert selectors.similar_workflows(alpha) == ["wf_beta"]
-    assert selectors.similar_workflows(beta) == ["wf_alpha"]
-    assert selectors.similar_workflows(gamma) == []
+    job = jobs.recluster_workflows()
+    assert job.state == ReclusteringJob.State.DONE
+    assert placement.similar_panel(alpha).similar == ["wf_beta"]
+    assert placement.similar_panel(beta).similar == ["wf_alpha"]
+    assert placement.similar_panel(gamma).similar == []
     clusters = dict(ClusterMembership.objects.values_list("workflow__name", "cluster"))
     assert clusters["wf_alpha"] == clusters["wf_beta"] != clusters["wf_gamma"]
 
 
 def test_the_fit_records_its_time_parameters_summary_and_model_file(clustering_config):
     toy_set()
-    job = services.recluster_workflows()
+    job = jobs.recluster_workflows()
     job.refresh_from_db()
     assert job.finished_at is not None and job.started_at <= job.finished_at
     assert job.parameters["n_clusters"] == 2
@@ -72,82 +72,85 @@ def test_history_snapshots_are_extra_samples():
             ),
         ]
     )
-    job = services.recluster_workflows()
+    job = jobs.recluster_workflows()
     assert (job.current_samples, job.history_samples) == (3, 2)
     assert job.parameters["exit_codes"] == 3  # 84 only appears in the history
 
 
 def test_a_workflow_added_after_the_fit_is_placed_with_the_stored_model():
     toy_set()
-    services.recluster_workflows()
+    jobs.recluster_workflows()
     newcomer = add_errors("wf_newcomer", [(8028, "T1_US_FNAL", 25)])
-    membership = services.place_workflow(newcomer)
+    membership = placement.place_workflow(newcomer)
     assert membership.placement == ClusterMembership.Placement.PREDICT
-    assert selectors.similar_workflows(newcomer) == ["wf_gamma"]
+    assert placement.similar_panel(newcomer).similar == ["wf_gamma"]
+    assert membership.pk is None and not ClusterMembership.objects.filter(workflow=newcomer).exists()
 
 
 def test_a_newcomer_is_placed_with_the_fit_that_finished_last_not_the_one_requested_last():
     toy_set()
-    services.recluster_workflows()
-    services.recluster_workflows()
-    finished_last, requested_last = Clustering.objects.order_by("pk")
+    jobs.recluster_workflows()
+    jobs.recluster_workflows()
+    finished_last, requested_last = ReclusteringJob.objects.order_by("pk")
     # A job queued from /cluster that finished after a later manual run: its memberships are current.
-    Clustering.objects.filter(pk=finished_last.pk).update(finished_at=timezone.now() + timedelta(minutes=1))
+    ReclusteringJob.objects.filter(pk=finished_last.pk).update(
+        finished_at=timezone.now() + timedelta(minutes=1)
+    )
     ClusterMembership.objects.update(clustering=finished_last)
     newcomer = add_errors("wf_newcomer", [(8028, "T1_US_FNAL", 25)])
-    assert services.place_workflow(newcomer).clustering == finished_last
-    assert selectors.similar_workflows(newcomer) == ["wf_gamma"]
+    assert placement.place_workflow(newcomer).clustering == finished_last
+    assert placement.similar_panel(newcomer).similar == ["wf_gamma"]
 
 
 def test_a_workflow_leaving_the_current_errors_loses_its_cluster():
     alpha, _, _ = toy_set()
-    services.recluster_workflows()
+    jobs.recluster_workflows()
     alpha.steps.get().errors.all().delete()
-    services.recluster_workflows()
+    jobs.recluster_workflows()
     assert not ClusterMembership.objects.filter(workflow=alpha).exists()
     assert ClusterMembership.objects.count() == 2
 
 
 def test_a_job_left_running_by_a_crash_is_marked_interrupted_with_its_finish_time():
     toy_set()
-    crashed = Clustering.objects.create(state=Clustering.State.RUNNING, started_at=timezone.now())
-    services.recluster_workflows()
+    crashed = ReclusteringJob.objects.create(state=ReclusteringJob.State.RUNNING, started_at=timezone.now())
+    jobs.recluster_workflows()
     crashed.refresh_from_db()
-    assert crashed.state == Clustering.State.FAILED
+    assert crashed.state == ReclusteringJob.State.FAILED
     assert crashed.message == "interrupted before it finished"
     assert crashed.finished_at is not None and crashed.seconds is not None
 
 
 def test_a_job_given_up_as_never_started_stays_failed_when_a_worker_gets_it_late():
     toy_set()
-    job = Clustering.objects.create()
-    Clustering.objects.filter(pk=job.pk).update(requested_at=timezone.now() - timedelta(minutes=30))
-    assert services.active_job() is None
-    assert services.recluster_workflows(job.pk).state == Clustering.State.FAILED
+    job = ReclusteringJob.objects.create()
+    ReclusteringJob.objects.filter(pk=job.pk).update(requested_at=timezone.now() - timedelta(minutes=30))
+    assert jobs.active_job() is None
+    assert jobs.recluster_workflows(job.pk).state == ReclusteringJob.State.FAILED
     job.refresh_from_db()
-    assert job.message == services.NEVER_STARTED and job.started_at is None
+    assert job.message == jobs.NEVER_STARTED and job.started_at is None
     assert not ClusterMembership.objects.exists()
 
 
 def test_reclustering_is_refused_while_another_holds_the_lock():
     toy_set()
     with (
-        job_lock(services.LOCK_NAME),
-        pytest.raises(services.ClusteringError, match="another reclustering is running since .* by process"),
+        job_lock(jobs.LOCK_NAME),
+        pytest.raises(jobs.ClusteringError, match="another reclustering is running since .* by process"),
     ):
-        services.recluster_workflows()
-    assert Clustering.objects.get().state == Clustering.State.REFUSED
+        jobs.recluster_workflows()
+    assert ReclusteringJob.objects.get().state == ReclusteringJob.State.REFUSED
     assert not ClusterMembership.objects.exists()
-    assert services.recluster_workflows().state == Clustering.State.DONE
+    assert jobs.recluster_workflows().state == ReclusteringJob.State.DONE
 
 
 def test_a_redelivered_running_job_is_left_to_the_run_holding_the_lock():
     toy_set()
-    job = Clustering.objects.create(state=Clustering.State.RUNNING)
-    with job_lock(services.LOCK_NAME):
-        assert services.recluster_workflows(job.pk).state == Clustering.State.RUNNING
+    job = ReclusteringJob.objects.create(state=ReclusteringJob.State.RUNNING)
+    with job_lock(jobs.LOCK_NAME):
+        assert jobs.recluster_workflows(job.pk).state == ReclusteringJob.State.RUNNING
     job.refresh_from_db()
-    assert job.state == Clustering.State.RUNNING and not job.message
+    assert job.state == ReclusteringJob.State.RUNNING and not job.message
 
 
 def test_a_second_taker_is_refused_with_the_holder_named_and_the_lock_is_free_after():
@@ -159,31 +162,31 @@ def test_a_second_taker_is_refused_with_the_holder_named_and_the_lock_is_free_af
 
 
 def test_nothing_to_cluster_fails_the_job_with_a_clear_message():
-    with pytest.raises(services.ClusteringError, match="no errors to cluster"):
-        services.recluster_workflows()
-    job = Clustering.objects.get()
-    assert job.state == Clustering.State.FAILED
+    with pytest.raises(jobs.ClusteringError, match="no errors to cluster"):
+        jobs.recluster_workflows()
+    job = ReclusteringJob.objects.get()
+    assert job.state == ReclusteringJob.State.FAILED
     assert "no errors to cluster" in job.message
-    with job_lock(services.LOCK_NAME):
+    with job_lock(jobs.LOCK_NAME):
         pass  # freed
 
 
 def test_running_a_finished_job_again_changes_nothing():
     toy_set()
-    job = services.recluster_workflows()
+    job = jobs.recluster_workflows()
     first_model = job.model_file
-    again = services.recluster_workflows(job.pk)
+    again = jobs.recluster_workflows(job.pk)
     assert again.model_file == first_model
-    assert Clustering.objects.count() == 1
+    assert ReclusteringJob.objects.count() == 1
 
 
 def test_old_model_files_are_removed_after_a_few_fits():
     toy_set()
-    jobs = [services.recluster_workflows() for _ in range(services.MODEL_FILES_KEPT + 1)]
-    assert not Path(jobs[0].model_file).exists()
-    jobs[0].refresh_from_db()
-    assert jobs[0].model_file == ""
-    assert Path(jobs[-1].model_file).exists()
+    fits = [jobs.recluster_workflows() for _ in range(model_files.MODEL_FILES_KEPT + 1)]
+    assert not Path(fits[0].model_file).exists()
+    fits[0].refresh_from_db()
+    assert fits[0].model_file == ""
+    assert all(Path(fit.model_file).exists() for fit in fits[1:])
 
 
 def test_recluster_command_prints_a_summary():
@@ -191,7 +194,7 @@ def test_recluster_command_prints_a_summary():
     out = StringIO()
     call_command("recluster", "--no-progress", stdout=out)
     assert "3 current workflows" in out.getvalue()
-    assert Clustering.objects.get().state == Clustering.State.DONE
+    assert ReclusteringJob.objects.get().state == ReclusteringJob.State.DONE
 
 
 def test_recluster_command_draws_its_progress_on_one_line():
@@ -210,11 +213,11 @@ def test_recluster_command_fails_clearly_without_errors():
 
 def test_the_task_runs_the_queued_job():
     toy_set()
-    job = Clustering.objects.create()
+    job = ReclusteringJob.objects.create()
     result = tasks.recluster.delay(job.pk).get()
     assert result["state"] == "done"
     job.refresh_from_db()
-    assert job.state == Clustering.State.DONE
+    assert job.state == ReclusteringJob.State.DONE
     assert ClusterMembership.objects.filter(clustering=job).count() == 3
 
 
@@ -224,14 +227,14 @@ def test_a_second_run_is_refused_while_the_first_is_running():
 
     def start_another(stage):
         if stage == "fitting KMeans":
-            with pytest.raises(services.ClusteringError) as refused:
-                services.recluster_workflows()
+            with pytest.raises(jobs.ClusteringError) as refused:
+                jobs.recluster_workflows()
             refusals.append(str(refused.value))
 
-    first = services.recluster_workflows(progress=start_another)
-    assert first.state == Clustering.State.DONE
+    first = jobs.recluster_workflows(progress=start_another)
+    assert first.state == ReclusteringJob.State.DONE
     assert len(refusals) == 1 and "another reclustering is running since" in refusals[0]
-    assert list(Clustering.objects.order_by("pk").values_list("state", flat=True)) == ["done", "refused"]
+    assert list(ReclusteringJob.objects.order_by("pk").values_list("state", flat=True)) == ["done", "refused"]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -243,9 +246,9 @@ def test_another_connection_is_refused_while_the_first_runs():
 
     def in_another_connection():
         try:
-            services.recluster_workflows()
+            jobs.recluster_workflows()
             outcome.append("ran")
-        except services.ClusteringError as exc:
+        except jobs.ClusteringError as exc:
             outcome.append(str(exc))
         finally:
             connection.close()
@@ -256,5 +259,5 @@ def test_another_connection_is_refused_while_the_first_runs():
             other.start()
             other.join(timeout=60)
 
-    services.recluster_workflows(progress=start_another)
+    jobs.recluster_workflows(progress=start_another)
     assert len(outcome) == 1 and outcome[0].startswith("another reclustering is running")

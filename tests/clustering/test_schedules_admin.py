@@ -4,7 +4,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.conf import settings
 
-from clustering.models import Clustering, ClusterMembership, Predictor
+from clustering.models import ClusterMembership, Predictor, ReclusteringJob
 from tests.clustering.conftest import add_errors
 from wwt_project.celery import app
 
@@ -40,10 +40,10 @@ def admin_client(client, django_user_model):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("model", [Clustering, ClusterMembership, Predictor])
+@pytest.mark.parametrize("model", [ReclusteringJob, ClusterMembership, Predictor])
 def test_admin_changelists_open(admin_client, model):
     workflow = add_errors("wf_admin", [(84, "T2_CH_CERN", 1)])
-    job = Clustering.objects.create(state=Clustering.State.DONE)
+    job = ReclusteringJob.objects.create(state=ReclusteringJob.State.DONE)
     ClusterMembership.objects.create(workflow=workflow, clustering=job, cluster=0)
     Predictor.objects.create(samples=3)
     url = f"/admin/clustering/{model._meta.model_name}/"

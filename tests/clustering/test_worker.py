@@ -13,7 +13,7 @@ from celery import Celery
 from django.conf import settings
 from django.db import connection
 
-from clustering.models import Clustering, ClusterMembership
+from clustering.models import ClusterMembership, ReclusteringJob
 from tests.clustering.conftest import add_errors
 from tests.conftest import REQUIRE_SERVICES
 
@@ -37,7 +37,7 @@ def test_a_real_worker_reclusters_and_stores_the_clusters(transactional_db, tmp_
     add_errors("wf_alpha", [(50660, "T2_CH_CERN", 10)])
     add_errors("wf_beta", [(50660, "T2_CH_CERN", 12)])
     add_errors("wf_gamma", [(8028, "T1_US_FNAL", 30)])
-    job = Clustering.objects.create()
+    job = ReclusteringJob.objects.create()
 
     db = settings.DATABASES["default"]
     user = db["USER"] or "postgres"
@@ -67,7 +67,7 @@ def test_a_real_worker_reclusters_and_stores_the_clusters(transactional_db, tmp_
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and worker.poll() is None:
             job.refresh_from_db()
-            if job.state in (Clustering.State.DONE, Clustering.State.FAILED):
+            if job.state in (ReclusteringJob.State.DONE, ReclusteringJob.State.FAILED):
                 break
             time.sleep(0.5)
     finally:
@@ -77,7 +77,7 @@ def test_a_real_worker_reclusters_and_stores_the_clusters(transactional_db, tmp_
         except subprocess.TimeoutExpired:
             worker.kill()
             output = worker.communicate()[0].decode(errors="replace")
-    assert job.state == Clustering.State.DONE, f"job {job.state}: {job.message}\n{output}"
+    assert job.state == ReclusteringJob.State.DONE, f"job {job.state}: {job.message}\n{output}"
     clusters = dict(ClusterMembership.objects.filter(clustering=job).values_list("workflow__name", "cluster"))
     assert clusters["wf_alpha"] == clusters["wf_beta"] != clusters["wf_gamma"]
     assert Path(job.model_file).parent == models and Path(job.model_file).exists()

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from actions.models import ActionSubmission
-from clustering.models import Clustering, ClusterMembership, Predictor
+from clustering.models import ClusterMembership, Predictor, ReclusteringJob
 from errors import demo, demo_loader, ingestion
 from errors.models import ErrorCount, ErrorHistory
 from workflows.models import Workflow
@@ -43,7 +43,7 @@ def test_demo_command_loads_once(settings, tmp_path):
     assert not acted_on.filter(name__in=demo.TOUR_WORKFLOWS).exists()
     assert Predictor.objects.exclude(model_file="").count() == 1
     assert (tmp_path / "demo" / "sources" / "site_status.json").exists()
-    clustered = ClusterMembership.objects.filter(clustering__state=Clustering.State.DONE)
+    clustered = ClusterMembership.objects.filter(clustering__state=ReclusteringJob.State.DONE)
     assert clustered.count() == Workflow.objects.filter(steps__errors__isnull=False).distinct().count()
 
     again = StringIO()

@@ -7,7 +7,7 @@ rate limiter called the cache unguarded); POST /resetcache and /cluster answered
 import pytest
 from django.test import Client
 
-from clustering.models import Clustering
+from clustering.models import ReclusteringJob
 from tests.errors.conftest import SMALL_DOCUMENT, load_document
 
 pytestmark = [pytest.mark.django_db, pytest.mark.pg_too]
@@ -63,7 +63,7 @@ def test_a_reclustering_that_could_not_be_queued_leaves_no_row(redis_went_down, 
     response = operator_client.post("/cluster")
     assert response.status_code == 503
     assert b"task queue (Redis) is unreachable" in response.content
-    assert not Clustering.objects.exists()  # so the next request is not refused as "already queued"
+    assert not ReclusteringJob.objects.exists()  # so the next request is not refused as "already queued"
     redis_went_down.start()  # back up: the next request is queued
     assert operator_client.post("/cluster").status_code == 302
-    assert Clustering.objects.get().state == Clustering.State.QUEUED
+    assert ReclusteringJob.objects.get().state == ReclusteringJob.State.QUEUED

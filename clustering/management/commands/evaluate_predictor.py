@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from clustering import prediction, services
+from clustering import prediction
+from clustering.exceptions import ClusteringError
 
 
 class Command(BaseCommand):
@@ -15,7 +16,7 @@ class Command(BaseCommand):
             raise CommandError(f"--test-fraction must be between 0 and 1, got {test_fraction}")
         try:
             report = prediction.evaluate_predictor(test_fraction=test_fraction, seed=seed)
-        except services.ClusteringError as exc:
+        except ClusteringError as exc:
             raise CommandError(str(exc)) from exc
         first = next(iter(report.values()))
         self.stdout.write(f"held out {first['test']} of {first['train'] + first['test']} submitted actions")

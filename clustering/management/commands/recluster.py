@@ -1,9 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from clustering import services
+from clustering import jobs
 from wwt_project.progress import stage_bar
-
-STAGES = ["loading errors", "building vectors", "fitting KMeans", "projecting", "storing clusters"]
 
 
 class Command(BaseCommand):
@@ -13,9 +11,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args, no_progress=False, **options):
-        with stage_bar(self.stderr, len(STAGES), "reclustering", disable=no_progress) as progress:
+        with stage_bar(self.stderr, len(jobs.STAGES), "reclustering", disable=no_progress) as progress:
             try:
-                job = services.recluster_workflows(progress=progress)
-            except services.ClusteringError as exc:
+                job = jobs.recluster_workflows(progress=progress)
+            except jobs.ClusteringError as exc:
                 raise CommandError(str(exc)) from exc
         self.stdout.write(self.style.SUCCESS(f"reclustering {job.pk}: {job.message} ({job.seconds:.1f} s)"))

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from clustering import prediction, services
+from clustering import prediction
+from clustering.exceptions import ClusteringError
 from wwt_project.progress import stage_bar
 
 
@@ -14,7 +15,7 @@ class Command(BaseCommand):
         with stage_bar(self.stderr, len(prediction.TARGETS), "training", disable=no_progress) as progress:
             try:
                 predictor = prediction.train_predictor(progress=progress)
-            except services.ClusteringError as exc:
+            except ClusteringError as exc:
                 raise CommandError(str(exc)) from exc
         self.stdout.write(self.style.SUCCESS(f"trained on {predictor.samples} submitted actions"))
         for target, score in predictor.scores.items():

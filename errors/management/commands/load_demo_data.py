@@ -4,8 +4,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from actions.demo import create_demo_submissions
+from clustering.exceptions import ClusteringError
+from clustering.jobs import recluster_workflows
 from clustering.prediction import train_predictor
-from clustering.services import ClusteringError, recluster_workflows
 from errors import demo
 from errors.demo_loader import load_demo_errors
 from errors.models import ErrorImport

@@ -1,12 +1,12 @@
-"""The action form on the workflow page: what it shows, and how a POST becomes the API shape.
+"""The action panels: what the workflow page and /submitaction show of actions.
 
 The form is dynamic (one block per task, site lists from outside sources), so it is plain HTML
-driven by `form_context(...)` rather than a Django Form; every rule is in `actions.validation`,
-which the form shares with the API. `submission_from_post(...)` only translates field names.
+driven by `form_context(...)` rather than a Django Form; `workflow_panel(...)` is the panel the
+workflow page shows (the last action, and the form for verified operators). Reading the POST
+back is `actions.post_parsing`.
 """
 
 import json
-import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -19,6 +19,7 @@ from workflows.models import Workflow, short_task_name
 
 from . import selectors
 from .models import ActionKind
+from .post_parsing import TASK_VALUE_FIELDS, reasons_from_post
 from .validation import (
     ALL_STEPS,
     SPECIAL_ACTIONS,
@@ -30,86 +31,6 @@ from .validation import (
 
 SITE_METHODS = ["Auto", "Manual", "Ban"]
 RED_STATUSES = {"drain", "disabled"}
-TASK_VALUE_FIELDS = ["memory", "cores", "splitting", "xrootd", "secondary", "group"]
-_TASK_PREFIX = re.compile(r"^t(\d+)-task$")
-
-
-def _task_blocks_in_post(post: QueryDict) -> list[tuple[str, str]]:
-    """[(prefix, task name)] of the per-task blocks posted, in form order."""
-    found = []
-    for key in post:
-        match = _TASK_PREFIX.match(key)
-        if match and post.get(key):
-            found.append((int(match.group(1)), f"t{match.group(1)}", post.get(key)))
-    return [(prefix, task) for _, prefix, task in sorted(found)]
-
-
-def _block(post: QueryDict, prefix: str, action: str, *, is_task: bool) -> dict:
-    """One block in the API shape, blanks kept (the validator treats blank as unchanged)."""
-    block = {}
-    for name in TASK_VALUE_FIELDS:
-        if name == "group" and action != ActionKind.RECOVERY:
-            continue
-        value = post.get(f"{prefix}-{name}", "").strip()
-        if value:
-            block[name] = value
-    method = post.get(f"{prefix}-sites_method", "" if is_task else "Auto")
-    if method == "Manual":
-        block["sites"] = post.getlist(f"{prefix}-sites")
-    elif method == "Ban":
-        block["ban"] = post.getlist(f"{prefix}-ban")
-    elif method == "Auto" and is_task:
-        block["ban"] = []  # explicitly Auto: this task's recovery sites, whatever all steps say
-    return block
-
-
-def _merge_raw(everything: dict, task: dict) -> dict:
-    merged = {k: v for k, v in everything.items() if k not in ("sites", "ban")}
-    merged.update({k: v for k, v in task.items() if k not in ("sites", "ban")})
-    sites_from = task if ("sites" in task or "ban" in task) else everything
-    merged.update({k: v for k, v in sites_from.items() if k in ("sites", "ban")})
-    return merged
-
-
-def parameters_from_post(post: QueryDict, action: str) -> dict:
-    if action in (ActionKind.ACDC, ActionKind.RECOVERY):
-        everything = _block(post, "all", action, is_task=False)
-        tasks = _task_blocks_in_post(post)
-        only = [(prefix, task) for prefix, task in tasks if post.get(f"{prefix}-only")]
-        if only:
-            return {
-                task: _merge_raw(everything, _block(post, prefix, action, is_task=True))
-                for prefix, task in only
-            }
-        parameters = {ALL_STEPS: everything}
-        for prefix, task in tasks:
-            block = _block(post, prefix, action, is_task=True)
-            if block:
-                parameters[task] = block
-        return parameters
-    if action == ActionKind.CLONE:
-        return {name: post.get(f"clone-{name}", "").strip() for name in ("memory", "splitting", "comment")}
-    if action == ActionKind.SPECIAL:
-        return {"action": post.get("special-action", ""), "other": post.get("special-other", "").strip()}
-    return {}
-
-
-def reasons_from_post(post: QueryDict) -> list[dict]:
-    shorts, longs = post.getlist("reason_short"), post.getlist("reason_long")
-    rows = [{"short": s.strip(), "long": lg.strip()} for s, lg in zip(shorts, longs, strict=False)]
-    return [row for row in rows if row["short"] or row["long"]]
-
-
-def submission_from_post(post: QueryDict, workflow: Workflow) -> dict:
-    """The form's POST as keyword arguments of `services.submit_action` (less the user)."""
-    action = post.get("action", "")
-    similar = [name for name in post.getlist("similar") if name and name != workflow.name]
-    return {
-        "workflows": [workflow.name, *dict.fromkeys(similar)],
-        "action": action,
-        "parameters": parameters_from_post(post, action),
-        "reasons": reasons_from_post(post),
-    }
 
 
 def workflow_tasks(workflow: Workflow, recovery: dict[str, list[str]]) -> list[str]:

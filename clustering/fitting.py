@@ -1,0 +1,132 @@
+"""Fitting: KMeans on the history plus the current errors, stored as the job's model file,
+cluster summary and the current workflows' memberships.
+
+`fit_and_store(job, stage)` calls `stage(name)` as it enters each of STAGES, in order; the
+job lifecycle (`clustering.jobs`) records it on the job row and the command draws its bar.
+"""
+
+from collections.abc import Callable
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from scipy import sparse
+
+from . import kmeans
+from .exceptions import ClusteringError
+from .model_files import keep_last_model_files, save_model
+from .models import ClusterMembership, ReclusteringJob
+from .samples import Samples, current_samples, history_samples, shells_from_config
+from .vectors import Vocabulary, count_matrix, workflow_vectors
+
+LOADING, VECTORS, FITTING, PROJECTING, STORING = STAGES = [
+    "loading errors",
+    "building vectors",
+    "fitting KMeans",
+    "projecting",
+    "storing clusters",
+]
+BATCH = 5000
+
+
+def fit_and_store(job: ReclusteringJob, stage: Callable[[str], None]) -> None:
+    """Fit on every sample, write the model file and store the fit on `job` (marked done)
+    with the current workflows' memberships. Raises ClusteringError with nothing to fit."""
+    config = settings.WWT["clustering"]
+    errorcode, sitename = shells_from_config()
+    stage(LOADING)
+    current = current_samples()
+    history = history_samples()
+    if current.n == 0 and history.n == 0:
+        raise ClusteringError("there are no errors to cluster yet: load current errors or history first")
+    vocabulary = Vocabulary.from_cells(current.cells, history.cells)
+
+    stage(VECTORS)
+    current_vectors = workflow_vectors(current.cells, current.n, vocabulary, errorcode, sitename)
+    history_vectors = workflow_vectors(history.cells, history.n, vocabulary, errorcode, sitename)
+    training = sparse.vstack([current_vectors, history_vectors], format="csr")
+
+    stage(FITTING)
+    model = kmeans.fit_kmeans(training, config["n_clusters"], config["n_init"])
+    labels = model.labels_[: current.n]
+
+    stage(PROJECTING)
+    points, pca = kmeans.projection_2d(current_vectors)
+
+    stage(STORING)
+    summary = cluster_summary(current, vocabulary, labels, model.n_clusters)
+    path = save_model(
+        {
+            "kmeans": model,
+            "pca": pca,
+            "exit_codes": vocabulary.exit_codes,
+            "sites": vocabulary.sites,
+            "errorcode": errorcode,
+            "sitename": sitename,
+        },
+        f"clustering-{job.pk}.joblib",
+    )
+    memberships = [
+        ClusterMembership(
+            workflow_id=int(workflow_id), clustering=job, cluster=int(label), x=float(x), y=float(y)
+        )
+        for workflow_id, label, (x, y) in zip(current.workflow_ids, labels, points, strict=True)
+    ]
+    with transaction.atomic():
+        ClusterMembership.objects.exclude(workflow_id__in=current.workflow_ids.tolist()).delete()
+        for start in range(0, len(memberships), BATCH):
+            ClusterMembership.objects.bulk_create(
+                memberships[start : start + BATCH],
+                update_conflicts=True,
+                unique_fields=["workflow"],
+                update_fields=["clustering", "cluster", "placement", "x", "y"],
+            )
+        job.state = ReclusteringJob.State.DONE
+        job.stage = ""
+        job.finished_at = timezone.now()
+        job.parameters = {
+            "n_clusters": config["n_clusters"],
+            "n_init": config["n_init"],
+            "errorcode": errorcode.__dict__,
+            "sitename": sitename.__dict__,
+            "exit_codes": len(vocabulary.exit_codes),
+            "sites": len(vocabulary.sites),
+        }
+        job.n_clusters = model.n_clusters
+        job.current_samples = current.n
+        job.history_samples = history.n
+        job.inertia = float(model.inertia_)
+        job.model_file = str(path)
+        job.summary = summary
+        job.message = (
+            f"{current.n} current workflows and {history.n} history snapshots in {model.n_clusters} clusters"
+        )
+        job.save()
+    keep_last_model_files(
+        ReclusteringJob.objects.filter(state=ReclusteringJob.State.DONE).order_by("-finished_at", "-pk")
+    )
+
+
+def cluster_summary(
+    current: Samples, vocabulary: Vocabulary, labels: np.ndarray, n_clusters: int
+) -> list[dict]:
+    """Per cluster: its size and its most common exit codes and sites in the current errors."""
+    sizes = np.bincount(labels, minlength=n_clusters) if len(labels) else np.zeros(n_clusters, int)
+    codes = count_matrix(
+        current.cells.sample, current.cells.exit_code, current.cells.count, vocabulary.exit_codes, current.n
+    )
+    sites = count_matrix(
+        current.cells.sample, current.cells.site, current.cells.count, vocabulary.sites, current.n
+    )
+    top_codes = kmeans.top_columns(codes, labels, n_clusters) if len(labels) else [[]] * n_clusters
+    top_sites = kmeans.top_columns(sites, labels, n_clusters) if len(labels) else [[]] * n_clusters
+    return [
+        {
+            "cluster": cluster,
+            "size": int(sizes[cluster]),
+            "codes": [[int(vocabulary.exit_codes[col]), n] for col, n in top_codes[cluster]],
+            "sites": [[str(vocabulary.sites[col]), n] for col, n in top_sites[cluster]],
+        }
+        for cluster in range(n_clusters)
+    ]

@@ -1,0 +1,66 @@
+"""Model files: written once under `clustering.model_dir`, loaded once per file per process.
+
+A file is never changed after it is written (each fit or training writes a new name), so a
+load is cached by path: the workflow page reads the model from memory, not from disk, on
+each view. Only the last MODEL_FILES_KEPT files of a kind are kept on disk.
+"""
+
+import os
+import pickle
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+import joblib
+from django.conf import settings
+from django.db.models import QuerySet
+
+from .exceptions import ClusteringError
+
+MODEL_FILES_KEPT = 3
+# A few of each kind (cluster model, predictor) in memory at once is plenty: the pages only
+# read the newest, and an older one is dropped when the cache is full.
+LOADED_MODELS_KEPT = 2 * MODEL_FILES_KEPT
+
+
+def model_dir() -> Path:
+    path = Path(settings.WWT["clustering"]["model_dir"])
+    return path if path.is_absolute() else Path(settings.BASE_DIR) / path
+
+
+def save_model(payload: dict, name: str) -> Path:
+    """Write `payload` with joblib under model_dir atomically (temp file + rename)."""
+    directory = model_dir()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(dir=directory, suffix=".tmp")
+        os.close(handle)
+        joblib.dump(payload, temp)
+        target = directory / name
+        os.replace(temp, target)
+    except OSError as exc:
+        raise ClusteringError(f"cannot write the model to {directory}: {exc.strerror or exc}") from exc
+    return target
+
+
+@lru_cache(maxsize=LOADED_MODELS_KEPT)
+def load_model(path: str) -> dict:
+    """The payload stored at `path`, read from disk the first time only (a failure is not
+    cached: the next call tries again). Callers must not change what it returns."""
+    # joblib files are pickles: only ever load what this app wrote into model_dir. A damaged
+    # file or one written by another scikit-learn version fails in many ways, all "unreadable".
+    try:
+        return joblib.load(path)
+    except (OSError, EOFError, ValueError, KeyError, IndexError, AttributeError, ImportError,
+            pickle.UnpicklingError) as exc:  # fmt: skip
+        raise ClusteringError(f"cannot read the stored model {path}: {exc}") from exc
+
+
+def keep_last_model_files(newest_first: QuerySet) -> int:
+    """Delete the files of all but the first MODEL_FILES_KEPT rows of `newest_first` (rows
+    with a `model_file`, the newest first) and blank their `model_file`. Returns how many."""
+    stale = list(newest_first.exclude(model_file="").values_list("pk", "model_file")[MODEL_FILES_KEPT:])
+    for _, path in stale:
+        Path(path).unlink(missing_ok=True)
+    newest_first.model.objects.filter(pk__in=[pk for pk, _ in stale]).update(model_file="")
+    return len(stale)
