@@ -9,7 +9,6 @@ shared by every process); a second one raises `IngestBusy` at once.
 
 import json
 import logging
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -116,9 +115,7 @@ def _source_failure(exc: SourceError) -> IngestError:
     cause = exc.__cause__
     network = (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
     transient = isinstance(cause, network) and not isinstance(cause, requests.exceptions.SSLError)
-    # get_json reports a bad status only in its message ("... answered HTTP 503 (url)").
-    status = re.search(r"answered HTTP (\d{3})\b", str(exc)) if cause is None else None
-    if status and (status.group(1) == "429" or status.group(1).startswith("5")):
+    if exc.status is not None and (exc.status == 429 or exc.status >= 500):
         transient = True
     return (IngestBusy if transient else IngestError)(str(exc))
 

@@ -83,8 +83,9 @@ def test_site_status_from_a_url_and_from_a_local_file(settings, fake_sources, tm
 
 def test_a_source_that_is_down_gives_a_clear_error(settings):
     configure(settings, reqmgr2=closed_port_url())
-    with pytest.raises(sources.SourceError, match="ReqMgr2 is unreachable"):
+    with pytest.raises(sources.SourceError, match="ReqMgr2 is unreachable") as down:
         sources.fetch_request(WORKFLOW)
+    assert down.value.status is None
 
 
 def test_a_source_that_does_not_answer_in_time_gives_a_clear_error(settings):
@@ -99,11 +100,14 @@ def test_a_source_that_does_not_answer_in_time_gives_a_clear_error(settings):
 def test_a_source_answering_html_or_an_error_status_is_a_source_error(settings, fake_sources):
     fake_sources.routes["/reqmgr2/data/request"] = (200, b"<html>login</html>")
     configure(settings, reqmgr2=fake_sources.url)
-    with pytest.raises(sources.SourceError, match="valid JSON"):
+    with pytest.raises(sources.SourceError, match="valid JSON") as invalid:
         sources.fetch_request(WORKFLOW)
+    assert invalid.value.status is None  # it answered 200
     fake_sources.routes["/reqmgr2/data/request"] = (503, {"error": "busy"})
-    with pytest.raises(sources.SourceError, match="HTTP 503"):
+    with pytest.raises(sources.SourceError, match="HTTP 503") as busy:
         sources.fetch_request(WORKFLOW)
+    # Callers read the status, not the message (ingestion retries a 5xx).
+    assert busy.value.status == 503
 
 
 # Cached answers (workflows.selectors) -----------------------------------------------------
