@@ -29,8 +29,9 @@ from workflows.services import (
     describe_workflow_name,
     ensure_sites,
     ensure_steps,
-    record_site_statuses,
+    refresh_recovery_locations,
     refresh_request_parameters,
+    refresh_site_statuses,
 )
 from workflows.sources import SourceError, get_json
 from wwt_project.locks import Busy, job_lock
@@ -611,9 +612,7 @@ def refresh_source_caches() -> None:
     workflow_selectors.forget_source_answers()
     # update() leaves auto_now alone: the stored samples now count as old.
     Explanation.objects.update(fetched_at=timezone.now() - timedelta(days=365))
-    statuses = workflow_selectors.site_status_answer()
-    if statuses.ok:
-        record_site_statuses(statuses.value)
+    refresh_site_statuses()
 
 
 def refresh_snapshot_requests() -> dict:
@@ -622,6 +621,7 @@ def refresh_snapshot_requests() -> dict:
     a source problem: the refresh job goes on and reports it."""
     workflow_ids = ErrorCount.objects.values_list("step__workflow_id", flat=True).order_by().distinct()
     report = refresh_request_parameters(list(workflow_ids))
+    refresh_recovery_locations(list(workflow_ids))  # ACDC locations for the action form, stored
     if report.problem:
         logger.warning("ReqMgr2 parameters not refreshed: %s", report.problem)
     if report.updated:
