@@ -251,6 +251,7 @@ def test_the_explain_page_says_each_samples_own_code(client, job_detail_samples)
 
 
 def test_procedure_regexes_run_on_submitfailed_and_new_procedures(client, job_detail_samples):
+    services.refresh_explanations(Workflow.objects.get(name=JD_WORKFLOW))  # the page only reads them
     response = client.get("/seeworkflow", {"workflow": JD_WORKFLOW})
     found = {item["exit_code"]: item["parameters"] for item in response.context["procedures"]}
     assert found[71104] == ["T2_US_Nebraska"]
