@@ -21,7 +21,7 @@ from .validation import ActionRejected
 
 
 def _workflow_page(name: str) -> str:
-    return "/seeworkflow?" + urlencode({"workflow": name})
+    return reverse("pages:workflow") + "?" + urlencode({"workflow": name})
 
 
 @verified_required

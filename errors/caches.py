@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from workflows import selectors as workflow_selectors
-from workflows.services import record_site_statuses, refresh_request_parameters
+from workflows.services import refresh_recovery_locations, refresh_request_parameters, refresh_site_statuses
 
 from .models import ErrorCount, LogSample
 from .selectors.global_view import PIEVARS, global_view
@@ -23,9 +23,7 @@ def refresh_source_caches() -> None:
     workflow_selectors.forget_source_answers()
     # update() leaves auto_now alone: the stored samples now count as old.
     LogSample.objects.update(fetched_at=timezone.now() - timedelta(days=365))
-    statuses = workflow_selectors.site_status_answer()
-    if statuses.ok:
-        record_site_statuses(statuses.value)
+    refresh_site_statuses()
 
 
 def refresh_snapshot_requests() -> dict:
@@ -34,6 +32,7 @@ def refresh_snapshot_requests() -> dict:
     a source problem: the refresh job goes on and reports it."""
     workflow_ids = ErrorCount.objects.values_list("step__workflow_id", flat=True).order_by().distinct()
     report = refresh_request_parameters(list(workflow_ids))
+    refresh_recovery_locations(list(workflow_ids))  # ACDC locations for the action form, stored
     if report.problem:
         logger.warning("ReqMgr2 parameters not refreshed: %s", report.problem)
     if report.updated:

@@ -10,7 +10,6 @@ time (a database lock shared by every process); a second one raises `IngestBusy`
 
 import json
 import logging
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -137,11 +136,7 @@ def _source_failure(exc: SourceError) -> IngestError:
     cause = exc.__cause__
     network = (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
     transient = isinstance(cause, network) and not isinstance(cause, requests.exceptions.SSLError)
-    status = getattr(exc, "status", None)
-    if status is None:  # a SourceError that does not carry its status (older clients)
-        found = re.search(r"answered HTTP (\d{3})\b", str(exc)) if cause is None else None
-        status = int(found.group(1)) if found else None
-    if status is not None and (status == 429 or 500 <= status <= 599):
+    if exc.status is not None and (exc.status == 429 or 500 <= exc.status <= 599):
         transient = True
     return (IngestBusy if transient else IngestError)(str(exc))
 

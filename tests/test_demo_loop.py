@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 import requests
 from django.core.management import call_command
+from django.test import TestCase
 
 from errors import demo
 from tests.workflows.fake_sources import empty_cache  # noqa: F401  (fixture)
 from workflows.demo_sources import SITE_STATUS_PATH, make_server
+from workflows.services import refresh_site_statuses
 from wwt_project.config import load_config
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -294,6 +296,12 @@ def demo_loaded(settings, tmp_path, empty_cache):  # noqa: F811
 @pytest.mark.django_db
 def test_the_demo_shows_every_panel_of_the_workflow_page(demo_loaded, operator_client):
     assert "predictor trained on" in demo_loaded, demo_loaded
+    # The page reads what is stored: the refresh job's site status, and "Refresh this
+    # workflow now" for ReqMgr2, the ACDC server and the log samples.
+    assert refresh_site_statuses().updated
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        refreshed = operator_client.post("/seeworkflow/refresh", {"workflow": demo.SHOWCASE})
+    assert refreshed.status_code == 302
     response = operator_client.get("/seeworkflow", {"workflow": demo.SHOWCASE})
     assert response.status_code == 200
     html = response.content.decode()

@@ -25,6 +25,10 @@ class Workflow(models.Model):
     # the refresh job so pages read the database; null until ReqMgr2 was first asked.
     request_parameters = models.JSONField(null=True, blank=True)
     request_fetched_at = models.DateTimeField(null=True, blank=True)
+    # The ACDC server's {task: storage locations} of the failed files, kept by the refresh
+    # job (services.refresh_recovery_locations) so pages never wait on it; null until asked.
+    recovery_locations = models.JSONField(null=True, blank=True)
+    recovery_fetched_at = models.DateTimeField(null=True, blank=True)
     first_seen = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,8 +1,7 @@
-"""Reads about workflows, including what outside sources say (cached).
+"""Reads about workflows, including what outside sources said.
 
-Answers of outside sources are kept in Django's cache (shared by web server and
-worker) for the periods in config.yml `cache`; a failure is remembered for a short
-while so a source that is down does not cost every page a timeout.
+Pages never ask an outside source: the refresh job (workflows.services) stores what
+ReqMgr2, the ACDC server and the site-status source say, and these read the stored copy.
 """
 
 import hashlib
@@ -11,15 +10,19 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Max
+from django.urls import reverse
 
 from . import sources
-from .models import Site, Workflow, short_task_name
+from .models import Site, Workflow
 from .sites import sites_of_locations
 
 logger = logging.getLogger(__name__)
 
-FAILURE_SECONDS = 60
 _GENERATION_KEY = "wwt:sources:generation"
+# What the last failed site-status refresh said (services.refresh_site_statuses), for the pages.
+SITE_STATUS_FAILURE_KEY = "wwt:sources:site-status-failure"
+NO_SITE_STATUS_YET = "no site status stored yet: the next refresh asks the site-status source"
 
 
 @dataclass
@@ -44,7 +47,7 @@ def _safe_cache_get(key: str):
         return None
 
 
-def _safe_cache_set(key: str, value, seconds: float) -> None:
+def _safe_cache_set(key: str, value, seconds: float | None) -> None:
     try:
         cache.set(key, value, seconds)
     except Exception as exc:  # see _safe_cache_get
@@ -63,59 +66,57 @@ def source_cache_key(kind: str, name: str = "") -> str:
     return f"wwt:src:{_safe_cache_get(_GENERATION_KEY) or 0}:{kind}:{digest}"
 
 
-def _ask(kind: str, source_name: str, minutes_key: str, fetch, name: str = "") -> SourceAnswer:
-    if not sources.is_configured(source_name):
-        return SourceAnswer(
-            problem=f"sources.{source_name} is not configured in config.yml", configured=False
-        )
-    key = source_cache_key(kind, name)
-    remembered = _safe_cache_get(key)
-    if remembered is not None:
-        return SourceAnswer(**remembered)
-    try:
-        answer = SourceAnswer(value=fetch())
-        seconds = settings.WWT["cache"][minutes_key] * 60
-    except sources.SourceError as exc:
-        logger.warning("%s unavailable: %s", kind, exc)
-        answer = SourceAnswer(problem=str(exc))
-        seconds = FAILURE_SECONDS
-    _safe_cache_set(key, {"value": answer.value, "problem": answer.problem}, seconds)
-    return answer
+def _not_configured(source_name: str) -> SourceAnswer:
+    return SourceAnswer(problem=f"sources.{source_name} is not configured in config.yml", configured=False)
 
 
 def site_status_answer() -> SourceAnswer:
-    """{site: status} with the reason it is empty, for pages that show a note."""
-    return _ask("site_status", "site_status", "site_status_minutes", sources.fetch_site_status)
+    """{site: status} as the refresh job last stored it (services.refresh_site_statuses), with
+    `extra["fetched_at"]`, or the reason it is empty; never asks the source (two queries)."""
+    if not sources.is_configured("site_status"):
+        return _not_configured("site_status")
+    checked = Site.objects.aggregate(at=Max("status_checked_at"))["at"]
+    statuses = dict(Site.objects.exclude(status="").values_list("name", "status"))
+    if not statuses:
+        # Why the last refresh stored nothing, when it failed: the page names the cause.
+        failed = _safe_cache_get(SITE_STATUS_FAILURE_KEY)
+        return SourceAnswer(value={}, problem=failed or NO_SITE_STATUS_YET)
+    return SourceAnswer(value=statuses, extra={"fetched_at": checked})
 
 
 def site_statuses() -> dict[str, str]:
-    """{site: "enabled" | "drain" | "disabled" | other} from the site-status source; {} when unknown."""
+    """{site: "enabled" | "drain" | "disabled" | other} as stored; {} when unknown."""
     return site_status_answer().value or {}
 
 
 def recovery_sites_answer(workflow: Workflow) -> SourceAnswer:
-    return _ask(
-        "acdc", "acdc", "acdc_minutes", lambda: sources.fetch_recovery_sites(workflow.name), workflow.name
-    )
+    """The ACDC server's {task: locations} as the refresh job stored them
+    (services.refresh_recovery_locations), or why there are none; never asks the server."""
+    if not sources.is_configured("acdc"):
+        return _not_configured("acdc")
+    if workflow.recovery_fetched_at is None or not isinstance(workflow.recovery_locations, dict):
+        return SourceAnswer(value={}, problem="the ACDC server was not asked about this workflow yet")
+    return SourceAnswer(value=workflow.recovery_locations, extra={"fetched_at": workflow.recovery_fetched_at})
 
 
 def recovery_sites(workflow: Workflow) -> dict[str, list[str]]:
     """{task path without /<workflow>/: sorted storage locations} of the failed files, as the
-    ACDC server lists them (raw; see recovery_site_choices for sites); {} when unknown."""
+    ACDC server listed them at the last refresh (raw; see recovery_site_choices for sites);
+    {} when unknown."""
     return recovery_sites_answer(workflow).value or {}
 
 
 def request_parameters(workflow: Workflow) -> SourceAnswer:
-    """ReqMgr2's parameters of the workflow (see sources.fetch_request): the copy the refresh
-    job stored when there is one, else ReqMgr2's (cached) answer, or the problem."""
+    """ReqMgr2's parameters of the workflow (see sources.fetch_request) as the refresh job
+    stored them, with `extra["fetched_at"]`, or why there are none; never asks ReqMgr2."""
     if workflow.request_fetched_at and isinstance(workflow.request_parameters, dict):
         stored = {"resources": [], "tasks": [], "site_whitelist": [], "site_blacklist": []}
         stored.update(workflow.request_parameters)
         stored["requested_at"] = workflow.requested_at
         return SourceAnswer(value=stored, extra={"fetched_at": workflow.request_fetched_at})
-    return _ask(
-        "reqmgr2", "reqmgr2", "reqmgr2_minutes", lambda: sources.fetch_request(workflow.name), workflow.name
-    )
+    if not sources.is_configured("reqmgr2"):
+        return _not_configured("reqmgr2")
+    return SourceAnswer(problem="ReqMgr2 was not asked about this workflow yet")
 
 
 SITE_STATUS_UNAVAILABLE = "site status unavailable; choose sites by hand (Manual)"
@@ -172,64 +173,7 @@ def recovery_site_choices(workflow: Workflow) -> RecoverySites:
     )
 
 
-# The workflow page ----------------------------------------------------------------------
-
-
-def related_workflows(workflow: Workflow) -> list[dict]:
-    """The original and the ACDCs sharing the workflow's prep ID, with their current error
-    totals (one query); [] when the name shows no prep ID."""
-    from django.db.models import Sum
-
-    if not workflow.prep_id:
-        return []
-    rows = (
-        Workflow.objects.filter(prep_id=workflow.prep_id)
-        .annotate(errors=Sum("steps__errors__count"))
-        .values("name", "is_acdc", "errors")
-        .order_by("is_acdc", "name")
-    )
-    return [row for row in rows[:50] if row["name"] != workflow.name]
-
-
-def step_tables(workflow: Workflow, statuses: dict[str, str] | None = None) -> list[dict]:
-    """Per step with errors: exit codes (rows) × sites (columns, each with its status from
-    `statuses`) with row and column totals. One query, whatever the number of steps."""
-    from collections import defaultdict
-
-    from errors.models import ErrorCount
-
-    cells = (
-        ErrorCount.objects.filter(step__workflow=workflow)
-        .values_list("step__name", "exit_code", "site", "count")
-        .order_by()
-    )
-    per_step: dict = defaultdict(lambda: defaultdict(dict))
-    for step, code, site, count in cells:
-        per_step[step][code][site] = count
-    tables = []
-    for step in sorted(per_step):
-        codes = per_step[step]
-        sites = sorted({site for by_site in codes.values() for site in by_site})
-        site_totals = {site: sum(by_site.get(site, 0) for by_site in codes.values()) for site in sites}
-        rows = [
-            {
-                "exit_code": code,
-                "counts": [codes[code].get(site) for site in sites],
-                "total": sum(codes[code].values()),
-            }
-            for code in sorted(codes, key=lambda c: (-sum(codes[c].values()), c))
-        ]
-        tables.append(
-            {
-                "name": step,
-                "short_name": short_task_name(workflow.name, step),
-                "sites": [{"name": site, "status": (statuses or {}).get(site, "")} for site in sites],
-                "site_totals": [site_totals[site] for site in sites],
-                "rows": rows,
-                "total": sum(site_totals.values()),
-            }
-        )
-    return tables
+# Links ---------------------------------------------------------------------------------
 
 
 def outside_links(workflow: Workflow) -> dict:
@@ -248,5 +192,5 @@ def outside_links(workflow: Workflow) -> dict:
             else None
         ),
         "jira": f"{jira}/issues/?jql={quote(f'text ~ {chr(34)}{text}{chr(34)}')}" if jira else None,
-        "logs": f"/showlog?{urlencode({'search': workflow.name})}",
+        "logs": f"{reverse('workflows:logs')}?{urlencode({'search': workflow.name})}",
     }

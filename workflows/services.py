@@ -12,6 +12,7 @@ from django.utils import timezone
 from . import sources
 from .bulk import bulk_insert, in_clause_chunk
 from .models import Site, Step, Workflow
+from .selectors import SITE_STATUS_FAILURE_KEY, _safe_cache_set
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +139,33 @@ def record_site_statuses(statuses: Mapping[str, str]) -> int:
     return len(sites)
 
 
+@dataclass
+class SourceRefresh:
+    """What a refresh from one outside source did: rows updated, or the problem that
+    stopped it (the source down or not configured; nothing changed then)."""
+
+    updated: int = 0
+    problem: str = ""
+
+    def summary(self) -> dict:
+        return {"updated": self.updated, "problem": self.problem}
+
+
+def refresh_site_statuses() -> SourceRefresh:
+    """Ask the site-status source and store its answer (record_site_statuses): pages read
+    the stored statuses, never the source. A failure leaves the stored ones as they are."""
+    if not sources.is_configured("site_status"):
+        return SourceRefresh(problem="sources.site_status is not configured in config.yml")
+    try:
+        statuses = sources.fetch_site_status()
+    except sources.SourceError as exc:
+        logger.warning("site status not refreshed: %s", exc)
+        _safe_cache_set(SITE_STATUS_FAILURE_KEY, str(exc), None)
+        return SourceRefresh(problem=str(exc))
+    _safe_cache_set(SITE_STATUS_FAILURE_KEY, "", None)
+    return SourceRefresh(updated=record_site_statuses(statuses))
+
+
 # ReqMgr2 ----------------------------------------------------------------------------------
 
 
@@ -227,3 +255,35 @@ def _link_by_original_name(workflows: list[Workflow]) -> int:
         workflow.original_id = by_name[named[workflow.id]]
     Workflow.objects.bulk_update(relinked, ["original"], batch_size=2000)
     return len(relinked)
+
+
+# ACDC server ------------------------------------------------------------------------------
+
+
+def refresh_recovery_locations(workflow_ids: Iterable[int], *, limit: int | None = None) -> SourceRefresh:
+    """Ask the ACDC server where the failed files of the workflows are (least recently asked
+    first, at most `limit`, default config.yml's sources.acdc_refresh_limit) and store the
+    raw {task: locations} with the time asked. One call per workflow, one bulk write at the
+    end; a down ACDC server stops the refresh and changes nothing."""
+    if not sources.is_configured("acdc"):
+        return SourceRefresh(problem="sources.acdc is not configured in config.yml")
+    limit = settings.WWT["sources"]["acdc_refresh_limit"] if limit is None else limit
+    ids, size, workflows = sorted(set(workflow_ids)), in_clause_chunk(), []
+    for start in range(0, len(ids), size):
+        workflows.extend(
+            Workflow.objects.filter(id__in=ids[start : start + size]).only(
+                "id", "name", "recovery_fetched_at"
+            )
+        )
+    workflows.sort(key=lambda w: (w.recovery_fetched_at is not None, w.recovery_fetched_at or 0, w.name))
+    now, answered = timezone.now(), []
+    for workflow in workflows[:limit]:
+        try:
+            workflow.recovery_locations = sources.fetch_recovery_sites(workflow.name)
+        except sources.SourceError as exc:
+            logger.warning("ACDC recovery locations not refreshed: %s", exc)
+            return SourceRefresh(problem=str(exc))
+        workflow.recovery_fetched_at = now
+        answered.append(workflow)
+    Workflow.objects.bulk_update(answered, ["recovery_locations", "recovery_fetched_at"], batch_size=500)
+    return SourceRefresh(updated=len(answered))

@@ -16,7 +16,12 @@ from django.conf import settings
 
 
 class SourceError(Exception):
-    """An outside source could not be reached or answered something unusable."""
+    """An outside source could not be reached or answered something unusable. `status` is
+    the HTTP status it answered, None when it gave none (network failure, bad file, bad JSON)."""
+
+    def __init__(self, message: str, *, status: int | None = None):
+        super().__init__(message)
+        self.status = status
 
 
 # Connecting gives up sooner than reading: a host that does not answer the handshake is
@@ -60,7 +65,7 @@ def get_json(url: str, *, params: dict | None = None, what: str = "source", body
     except OSError as exc:  # requests' own check of the TLS files, or reading them
         raise SourceError(f"{what} cannot be asked ({url}): {exc}") from exc
     if response.status_code != 200:
-        raise SourceError(f"{what} answered HTTP {response.status_code} ({url})")
+        raise SourceError(f"{what} answered HTTP {response.status_code} ({url})", status=response.status_code)
     try:
         return response.json()
     except ValueError as exc:

@@ -1,60 +1,13 @@
-"""The workflow page and the log search: thin views over workflows.selectors."""
+"""The log search: a thin view over the log server (workflows.sources)."""
 
 from urllib.parse import urlencode
 
 from django.shortcuts import render
 
-from actions.panels import workflow_panel
-from clustering import placement, prediction
-from errors import log_samples as error_log_samples
-from errors.selectors import explanations as error_selectors
-from wwt_project.http import bad_request, first_error, not_found
+from wwt_project.http import bad_request, first_error
 
-from . import selectors, sources
-from .forms import LogSearchForm, WorkflowForm
-from .models import Workflow
-
-
-def see_workflow(request):
-    form = WorkflowForm(request.GET)
-    if not form.is_valid():
-        return bad_request(request, first_error(form))
-    name = form.cleaned_data["workflow"]
-    workflow = Workflow.objects.filter(name=name).first()
-    if workflow is None:
-        return not_found(request, f"No workflow is named {name}.")
-    explanation_problem = error_log_samples.log_samples_state(workflow).problem
-    statuses = selectors.site_status_answer()
-    tables = selectors.step_tables(workflow, statuses.value or {})
-    codes = sorted({row["exit_code"] for table in tables for row in table["rows"]})
-    procedures = error_selectors.procedures_for(codes)
-    parameters = error_selectors.procedure_parameters(workflow, procedures)
-    request_answer = selectors.request_parameters(workflow)
-    whitelist = []
-    if request_answer.ok:
-        whitelist = [
-            {"name": s, "status": (statuses.value or {}).get(s, "")}
-            for s in request_answer.value["site_whitelist"]
-        ]
-    context = {
-        "workflow": workflow,
-        "tables": tables,
-        "total": sum(table["total"] for table in tables),
-        "procedures": [
-            {"exit_code": code, "procedure": procedures.get(code), "parameters": parameters.get(code, [])}
-            for code in codes
-        ],
-        "explanation_problem": explanation_problem,
-        "request_answer": request_answer,
-        "whitelist": whitelist,
-        "site_status_problem": statuses.problem,
-        "related": selectors.related_workflows(workflow),
-        "links": selectors.outside_links(workflow),
-        "similar_panel": placement.similar_panel(workflow),
-        "action_panel": workflow_panel(workflow, request.user),
-        "suggestion": prediction.suggestion_for_page(workflow),
-    }
-    return render(request, "workflows/workflow.html", context)
+from . import sources
+from .forms import LogSearchForm
 
 
 def show_log(request):

@@ -36,6 +36,8 @@ DEFAULTS = {
         "storage_hosts": {},
         # At most this many workflows' ReqMgr2 parameters are refreshed per refresh job.
         "reqmgr2_refresh_limit": 300,
+        # ... and at most this many workflows' ACDC recovery locations.
+        "acdc_refresh_limit": 300,
     },
     "accounts": {"allowed_domains": ["cern.ch"], "whitelisted_emails": []},
     "actions": {

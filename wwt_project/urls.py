@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("errors.urls")),
     path("", include("workflows.urls")),
+    path("", include("wwt_project.pages.urls")),
     path("", include("actions.urls")),
     path("", include("clustering.urls")),
 ]

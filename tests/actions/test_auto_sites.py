@@ -9,7 +9,15 @@ import pytest
 
 from actions.models import Action
 from tests.factories import StepFactory, WorkflowFactory
-from tests.workflows.fake_sources import ACDC_VIEW, acdc_answer, closed_port_url, configure, ssb_answer
+from tests.workflows.fake_sources import (
+    ACDC_VIEW,
+    acdc_answer,
+    closed_port_url,
+    configure,
+    refresh_stored_sources,
+    ssb_answer,
+)
+from workflows.models import Site
 
 pytestmark = [pytest.mark.usefixtures("empty_cache"), pytest.mark.pg_too]
 
@@ -55,6 +63,7 @@ def outside(settings, fake_sources, workflow):
         ),
     )
     configure(settings, acdc=fake_sources.url, site_status=fake_sources.url + "/ssb")
+    refresh_stored_sources(workflow)  # pages and the validator read what the refresh job stored
     return fake_sources
 
 
@@ -127,6 +136,7 @@ def test_banning_the_last_enabled_site_is_refused(operator_client, outside):
 
 def test_without_the_site_status_auto_is_refused_rather_than_unchecked(operator_client, outside, settings):
     configure(settings, site_status=closed_port_url() + "/ssb")
+    Site.objects.update(status="")  # no status stored: the refresh never reached the source
     page = operator_client.get(f"/submitaction?workflow={NAME}").content.decode()
     assert "Auto is not available: site status unavailable; choose sites by hand (Manual)." in page
     response = _api(operator_client, {GEN: {}})

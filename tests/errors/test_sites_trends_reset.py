@@ -11,12 +11,14 @@ from errors.models import ErrorHistory, ErrorImport
 from tests.errors.conftest import SMALL_DOCUMENT, A, load_document
 from tests.workflows.fake_sources import configure
 from workflows.models import Step
+from workflows.services import refresh_site_statuses
 
 
 def test_sites_page_lists_errors_per_site_with_status(client, settings, small_errors, tmp_path, empty_cache):
     status = tmp_path / "status.json"
     status.write_text('{"T2_CH_CERN": "drain", "T1_US_FNAL": "enabled"}')
     configure(settings, site_status=str(status))
+    refresh_site_statuses()  # the refresh job's part: the page reads the stored statuses
     html = client.get("/sites").content.decode()
     rows = re.findall(
         r"<tr>\s*<td><a [^>]*>(T\d_\w+)</a></td>\s*<td class=\"site-(\w+)\">\w+</td>\s*"

@@ -67,3 +67,16 @@ def test_a_reclustering_that_could_not_be_queued_leaves_no_row(redis_went_down, 
     redis_went_down.start()  # back up: the next request is queued
     assert operator_client.post("/cluster").status_code == 302
     assert ReclusteringJob.objects.get().state == ReclusteringJob.State.QUEUED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refresh_this_workflow_now_says_nothing_was_queued(redis_went_down, operator_client, tmp_path):
+    load_document(tmp_path, SMALL_DOCUMENT)
+    from workflows.models import Workflow
+
+    name = Workflow.objects.order_by("name").first().name
+    response = operator_client.post("/seeworkflow/refresh", {"workflow": name}, follow=True)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Not refreshed: The task queue (Redis) is unreachable" in html
+    assert "Fetching…" not in html  # nothing queued, nothing said to be on its way

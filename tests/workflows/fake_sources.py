@@ -275,3 +275,18 @@ def reqmgr2_route(answers: dict[str, dict]):
         return (200, request_answer(name, **answers[name]) if name in answers else {"result": []})
 
     return route
+
+
+def refresh_stored_sources(*workflows):
+    """What the refresh job does before a page shows what the sources say (pages never ask
+    them): store the site status and, for each workflow, ReqMgr2's parameters and the ACDC
+    server's recovery locations. Returns the workflows as stored now."""
+    from workflows import services
+    from workflows.models import Workflow
+
+    services.refresh_site_statuses()
+    ids = [workflow.id for workflow in workflows]
+    services.refresh_request_parameters(ids)
+    services.refresh_recovery_locations(ids)
+    stored = {workflow.id: workflow for workflow in Workflow.objects.filter(id__in=ids)}
+    return [stored[i] for i in ids]

@@ -91,14 +91,16 @@ def test_taskchain_and_stepchain_give_their_tasks_and_per_task_resources(reqmgr2
 def test_the_workflow_page_shows_memory_and_cores_per_task_never_a_dict(client, reqmgr2, tmp_path, db):
     ingest(tmp_path, [TASKCHAIN, STEPCHAIN])
     html = client.get("/seeworkflow", {"workflow": TASKCHAIN}).content.decode()
+    assert "ReqMgr2 was not asked about this workflow yet" in html and reqmgr2.requests == []
+    # The pages read the copy the refresh stored, and say when ReqMgr2 said it.
+    refresh_request_parameters(Workflow.objects.values_list("id", flat=True))
+    asked = len(reqmgr2.requests)
+    html = client.get("/seeworkflow", {"workflow": TASKCHAIN}).content.decode()
     assert (
         '<tr><td class="name">BPH-Run3Summer22EEDRPremix-00027_0</td><td class="num">15900</td>'
         '<td class="num">8</td></tr>'
     ) in html
     assert "{&#x27;" not in html and "{'" not in html
-    # The StepChain page reads the copy the refresh stored, and says when ReqMgr2 said it.
-    refresh_request_parameters(Workflow.objects.values_list("id", flat=True))
-    asked = len(reqmgr2.requests)
     html = client.get("/seeworkflow", {"workflow": STEPCHAIN}).content.decode()
     assert len(reqmgr2.requests) == asked
     assert (

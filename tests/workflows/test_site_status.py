@@ -8,7 +8,7 @@ import pytest
 from errors.caches import refresh_source_caches
 from errors.ingestion import ingest_current_errors
 from tests.workflows.fake_sources import configure, ssb_answer
-from workflows import selectors, sources
+from workflows import selectors, services, sources
 from workflows.models import Site
 
 pytestmark = [pytest.mark.usefixtures("empty_cache"), pytest.mark.pg_too]
@@ -84,6 +84,7 @@ def test_an_unknown_shape_is_shown_on_the_sites_page_not_a_page_of_unknown_sites
     ingest_current_errors(str(path))
     fake_sources.routes["/site_status.json"] = (200, UNKNOWN_SHAPES[0])
     configure(settings, site_status=fake_sources.url + "/site_status.json")
+    assert services.refresh_site_statuses().problem.startswith("site status: unknown format")
     page = client.get("/sites").content.decode()
     assert "Site status unknown: site status: unknown format" in page
     assert selectors.site_status_answer().problem.startswith("site status: unknown format")

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from tests.workflows.fake_sources import (
+    ACDC_VIEW,
     STEP,
     WORKFLOW,
     FakeSources,
@@ -14,7 +15,7 @@ from tests.workflows.fake_sources import (
     logs_answer,
     reqmgr2_answer,
 )
-from workflows import selectors, sources
+from workflows import selectors, services, sources
 from workflows.models import Workflow
 
 
@@ -83,8 +84,9 @@ def test_site_status_from_a_url_and_from_a_local_file(settings, fake_sources, tm
 
 def test_a_source_that_is_down_gives_a_clear_error(settings):
     configure(settings, reqmgr2=closed_port_url())
-    with pytest.raises(sources.SourceError, match="ReqMgr2 is unreachable"):
+    with pytest.raises(sources.SourceError, match="ReqMgr2 is unreachable") as down:
         sources.fetch_request(WORKFLOW)
+    assert down.value.status is None
 
 
 def test_a_source_that_does_not_answer_in_time_gives_a_clear_error(settings):
@@ -99,53 +101,96 @@ def test_a_source_that_does_not_answer_in_time_gives_a_clear_error(settings):
 def test_a_source_answering_html_or_an_error_status_is_a_source_error(settings, fake_sources):
     fake_sources.routes["/reqmgr2/data/request"] = (200, b"<html>login</html>")
     configure(settings, reqmgr2=fake_sources.url)
-    with pytest.raises(sources.SourceError, match="valid JSON"):
+    with pytest.raises(sources.SourceError, match="valid JSON") as invalid:
         sources.fetch_request(WORKFLOW)
+    assert invalid.value.status is None  # it answered 200
     fake_sources.routes["/reqmgr2/data/request"] = (503, {"error": "busy"})
-    with pytest.raises(sources.SourceError, match="HTTP 503"):
+    with pytest.raises(sources.SourceError, match="HTTP 503") as busy:
         sources.fetch_request(WORKFLOW)
+    # Callers read the status, not the message (ingestion retries a 5xx).
+    assert busy.value.status == 503
 
 
-# Cached answers (workflows.selectors) -----------------------------------------------------
+# Stored answers: the refresh job asks, pages read (workflows.services, workflows.selectors) ---
 
 
 @pytest.mark.django_db
-def test_answers_are_cached_for_the_configured_period(settings, fake_sources, empty_cache):
+def test_pages_read_what_the_refresh_stored_never_the_source(settings, fake_sources, empty_cache):
     fake_sources.routes["/reqmgr2/data/request"] = (200, reqmgr2_answer())
     configure(settings, reqmgr2=fake_sources.url)
     workflow = Workflow.objects.create(name=WORKFLOW)
+    before = selectors.request_parameters(workflow)
+    assert before.problem == "ReqMgr2 was not asked about this workflow yet"
+    assert fake_sources.requests == []
+    assert services.refresh_request_parameters([workflow.id]).updated == 1
+    workflow.refresh_from_db()
     first = selectors.request_parameters(workflow)
     second = selectors.request_parameters(workflow)
-    assert first.ok and second.value["memory"] == 2300
-    assert len(fake_sources.requests) == 1
-    selectors.forget_source_answers()
-    selectors.request_parameters(workflow)
-    assert len(fake_sources.requests) == 2
+    assert first.ok and second.value["memory"] == 2300 and first.extra["fetched_at"]
+    assert len(fake_sources.requests) == 1  # the refresh's, none for the reads
 
 
 @pytest.mark.django_db
-def test_site_statuses_and_recovery_sites_never_raise_when_sources_are_down(settings, empty_cache):
+def test_site_statuses_and_recovery_sites_never_raise_when_sources_are_down(settings, tmp_path, empty_cache):
     workflow = Workflow.objects.create(name=WORKFLOW)
     configure(settings, site_status=None, acdc=None)
     assert selectors.site_statuses() == {}
     assert selectors.recovery_sites(workflow) == {}
     assert selectors.site_status_answer().configured is False
+    assert "not configured" in services.refresh_site_statuses().problem
+    assert "not configured" in services.refresh_recovery_locations([workflow.id]).problem
+    # A refresh that worked once, then one with the source down: the stored statuses stay.
+    status_file = tmp_path / "status.json"
+    status_file.write_text(json.dumps({"T2_CH_CERN": "drain"}))
+    configure(settings, site_status=str(status_file), acdc=closed_port_url())
+    assert services.refresh_site_statuses().updated == 1
     configure(settings, site_status=closed_port_url(), acdc=closed_port_url())
-    assert selectors.site_statuses() == {}
-    assert selectors.recovery_sites(workflow) == {}
-    assert "unreachable" in selectors.site_status_answer().problem
+    assert "unreachable" in services.refresh_site_statuses().problem
+    assert "unreachable" in services.refresh_recovery_locations([workflow.id]).problem
+    answer = selectors.site_status_answer()
+    assert answer.value == {"T2_CH_CERN": "drain"} and answer.extra["fetched_at"]
+    workflow.refresh_from_db()
+    assert selectors.recovery_sites(workflow) == {} and workflow.recovery_fetched_at is None
 
 
 @pytest.mark.django_db
-def test_a_failure_is_remembered_briefly_so_a_down_source_costs_one_timeout(
-    settings, fake_sources, empty_cache
-):
+def test_no_status_stored_yet_is_said_not_hidden(settings, tmp_path):
+    status_file = tmp_path / "status.json"
+    status_file.write_text("{}")
+    configure(settings, site_status=str(status_file))
+    assert "no site status stored yet" in selectors.site_status_answer().problem
+
+
+@pytest.mark.django_db
+def test_a_down_source_changes_nothing_stored(settings, fake_sources, empty_cache):
     fake_sources.routes["/reqmgr2/data/request"] = (500, {"error": "down"})
-    configure(settings, reqmgr2=fake_sources.url)
+    fake_sources.routes[ACDC_VIEW] = (503, {"error": "busy"})
+    configure(settings, reqmgr2=fake_sources.url, acdc=fake_sources.url)
     workflow = Workflow.objects.create(name=WORKFLOW)
-    assert "HTTP 500" in selectors.request_parameters(workflow).problem
-    assert "HTTP 500" in selectors.request_parameters(workflow).problem
-    assert len(fake_sources.requests) == 1
+    assert "HTTP 500" in services.refresh_request_parameters([workflow.id]).problem
+    assert "HTTP 503" in services.refresh_recovery_locations([workflow.id]).problem
+    workflow.refresh_from_db()
+    assert workflow.request_fetched_at is None and workflow.recovery_fetched_at is None
+    assert selectors.request_parameters(workflow).problem == "ReqMgr2 was not asked about this workflow yet"
+
+
+@pytest.mark.django_db
+def test_recovery_locations_are_refreshed_least_recently_asked_first_and_bounded(settings, fake_sources):
+    names = [f"{WORKFLOW}_{i}" for i in range(3)]
+    fake_sources.routes[ACDC_VIEW] = lambda handler: (200, {"rows": []})
+    configure(settings, acdc=fake_sources.url)
+    workflows = [Workflow.objects.create(name=name) for name in names]
+    ids = [w.id for w in workflows]
+    assert services.refresh_recovery_locations(ids, limit=2).updated == 2
+    asked = [request["query"]["key"][0] for request in fake_sources.requests]
+    assert asked == [f'"{names[0]}"', f'"{names[1]}"']  # never asked: by name
+    fake_sources.requests.clear()
+    assert services.refresh_recovery_locations(ids, limit=2).updated == 2
+    # The one never asked first, then the oldest answer.
+    asked = [request["query"]["key"][0] for request in fake_sources.requests]
+    assert asked == [f'"{names[2]}"', f'"{names[0]}"']
+    stored = Workflow.objects.get(name=names[2])
+    assert stored.recovery_locations == {} and stored.recovery_fetched_at is not None
 
 
 @pytest.mark.django_db
@@ -167,6 +212,8 @@ def test_recovery_sites_from_the_acdc_server(settings, fake_sources, empty_cache
     )
     configure(settings, acdc=fake_sources.url)
     workflow = Workflow.objects.create(name=WORKFLOW)
+    assert services.refresh_recovery_locations([workflow.id]).updated == 1
+    workflow.refresh_from_db()
     assert selectors.recovery_sites(workflow) == {STEP.split("/", 2)[2]: ["T1_US_FNAL", "T2_CH_CERN"]}
     assert fake_sources.requests[0]["query"]["key"] == [f'"{WORKFLOW}"']
 
@@ -246,6 +293,8 @@ def test_recovery_sites_skip_entries_in_an_unexpected_shape(settings, fake_sourc
     configure(settings, acdc=fake_sources.url)
     workflow = Workflow.objects.create(name=WORKFLOW)
     assert sources.fetch_recovery_sites(WORKFLOW) == {STEP.split("/", 2)[2]: ["T1_US_FNAL"]}
+    services.refresh_recovery_locations([workflow.id])
+    workflow.refresh_from_db()
     assert selectors.recovery_sites(workflow) == {STEP.split("/", 2)[2]: ["T1_US_FNAL"]}
     fake_sources.routes[view] = (200, {"rows": {"not": "a list"}})
     assert sources.fetch_recovery_sites(WORKFLOW) == {}

@@ -12,6 +12,7 @@ from errors import legacy_import as history_import
 from errors.ingestion import IngestError
 from errors.selectors.sites import sites_with_errors
 from workflows import selectors as workflow_selectors
+from workflows import services as workflow_services
 from wwt_project.legacy import LegacyStoreError
 from wwt_project.progress import PhaseBars
 
@@ -63,6 +64,7 @@ class Command(BaseCommand):
             if reasons:
                 self._run(failures, dry_run, actions_import.import_reasons, reasons)
             if actions:
+                workflow_services.refresh_site_statuses()  # a command may ask; pages read the stored
                 known_sites = sites_with_errors() | set(workflow_selectors.site_statuses())
                 self._run(
                     failures,

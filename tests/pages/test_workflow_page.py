@@ -4,11 +4,11 @@ import json
 
 import pytest
 from django.db import connection
+from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 
 from errors import demo
 from errors.ingestion import ingest_current_errors
-from errors.log_samples import fetch_log_samples
 from errors.models import Procedure
 from tests.workflows.fake_sources import (
     ROOT_FILE,
@@ -21,6 +21,7 @@ from tests.workflows.fake_sources import (
     reqmgr2_answer,
 )
 from workflows.models import Workflow
+from workflows.services import refresh_site_statuses
 
 pytestmark = pytest.mark.pg_too
 
@@ -85,8 +86,18 @@ def test_not_configured_sources_are_notes_not_errors(client, settings, workflow_
     assert "sources.wmstats is not configured" in html
 
 
+def refresh_now(client, user):
+    """Press "Refresh this workflow now": the task is sent once the request commits (Celery
+    runs it eagerly in tests)."""
+    client.force_login(user)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post("/seeworkflow/refresh", {"workflow": WORKFLOW})
+    assert response.status_code == 302 and response["Location"] == f"/seeworkflow?workflow={WORKFLOW}"
+    client.logout()
+
+
 def test_request_parameters_and_log_parameters_come_from_the_sources(
-    client, settings, fake_sources, workflow_errors
+    client, settings, fake_sources, workflow_errors, verified_operator
 ):
     fake_sources.routes["/reqmgr2/data/request"] = (200, reqmgr2_answer())
     fake_sources.routes[f"/wmstatsserver/data/jobdetail/{WORKFLOW}"] = (200, jobdetail_answer())
@@ -97,8 +108,13 @@ def test_request_parameters_and_log_parameters_come_from_the_sources(
         wmstats=fake_sources.url,
         site_status=fake_sources.url + "/status.json",
     )
-    fetch_log_samples(WORKFLOW)  # the background fetch: the page reads what it stored
+    # Nothing asked yet: the page says so, and asks no source.
     html = see(client, WORKFLOW)
+    assert "ReqMgr2 was not asked about this workflow yet" in html and fake_sources.requests == []
+    refresh_now(client, verified_operator)
+    refresh_site_statuses()
+    html = see(client, WORKFLOW)
+    assert "ReqMgr2 as of" in html and "log samples as of" in html
     assert "TaskChain" in html and "2300 MB" in html and "running-closed" in html
     assert f"{fake_sources.url}/reqmgr2/fetch?rid={WORKFLOW}" in html
     # Exit code 84's procedure extracts the file from the log sample (group(1) of its regex).
@@ -109,16 +125,20 @@ def test_request_parameters_and_log_parameters_come_from_the_sources(
     assert 'class="site-drain" title="drain">T2_CH_CERN' in html
 
 
-def test_sources_that_are_down_leave_the_page_working(client, settings, workflow_errors):
+def test_sources_that_are_down_leave_the_page_working(client, settings, workflow_errors, verified_operator):
     down = closed_port_url()
-    configure(settings, reqmgr2=down, wmstats=down, site_status=down)
+    configure(settings, reqmgr2=down, wmstats=down, site_status=down, acdc=down)
+    refresh_now(client, verified_operator)
+    assert "unreachable" in refresh_site_statuses().problem
     html = see(client, WORKFLOW)
-    assert "ReqMgr2 could not be asked" in html and "unreachable" in html
+    assert "ReqMgr2 was not asked about this workflow yet" in html
+    assert "Log samples: WMStats job detail is unreachable" in html
+    assert "Site status unknown (site status is unreachable" in html
     assert "18 in 2 steps" in html
 
 
 def test_a_missing_certificate_file_leaves_every_page_working_and_names_the_file(
-    client, settings, fake_sources, workflow_errors, tmp_path
+    client, settings, fake_sources, workflow_errors, tmp_path, verified_operator
 ):
     fake_sources.routes["/reqmgr2/data/request"] = (200, reqmgr2_answer())
     fake_sources.routes["/status.json"] = (200, {"T2_CH_CERN": "drain"})
@@ -136,8 +156,10 @@ def test_a_missing_certificate_file_leaves_every_page_working_and_names_the_file
         logs=url,
     )
     bad_file = f"the file {missing} named by sources.cert in config.yml does not exist"
+    refresh_now(client, verified_operator)
+    refresh_site_statuses()
     html = see(client, WORKFLOW)
-    assert "ReqMgr2 could not be asked: ReqMgr2: " + bad_file in html
+    assert "Log samples: WMStats job detail: " + bad_file in html
     assert "18 in 2 steps" in html
     response = client.get("/sites")
     assert response.status_code == 200
@@ -190,66 +212,3 @@ def test_queries_do_not_grow_with_the_data(client, db, tmp_path, empty_cache, dj
     # Own queries + a margin for the action and clustering panels.
     with django_assert_max_num_queries(20):
         client.get("/seeworkflow", {"workflow": big_name})
-
-
-# Log search ------------------------------------------------------------------------------
-
-
-@pytest.mark.django_db
-def test_log_search_lists_messages_newest_first_escaped(client, settings, fake_sources):
-    fake_sources.routes["/wmarchive-*/_search"] = (200, logs_answer())
-    configure(settings, logs=fake_sources.url)
-    html = client.get(
-        "/showlog", {"search": WORKFLOW, "module": "unified.assistor", "limit": 1}
-    ).content.decode()
-    assert "2 matching messages" in html and "page 1 of 2" in html
-    assert "needs &lt;b&gt;ACDC&lt;/b&gt;" in html
-    assert html.index("2026-11-25T10:00:00Z") < html.index("2026-11-25T09:00:00Z")
-    assert "older ›" in html
-    sent = fake_sources.requests[0]["body"]
-    assert sent["size"] == 1 and sent["query"]["bool"]["must"][0]["query_string"]["query"] == WORKFLOW
-
-
-@pytest.mark.django_db
-def test_log_search_without_a_log_server_says_so(client, settings):
-    configure(settings, logs=None)
-    html = client.get("/showlog").content.decode()
-    assert "sources.logs is not configured" in html
-    configure(settings, logs=closed_port_url())
-    response = client.get("/showlog", {"search": "x"})
-    assert response.status_code == 200
-    assert "The log server could not be searched" in response.content.decode()
-
-
-def many_logs_answer(n: int) -> dict:
-    hits = [
-        {
-            "_source": {
-                "timestamp": f"2026-11-25T10:{i // 60:02d}:{i % 60:02d}Z",
-                "module": "m",
-                "message": str(i),
-            }
-        }
-        for i in range(n)
-    ]
-    return {"hits": {"total": {"value": n, "relation": "eq"}, "hits": hits}}
-
-
-@pytest.mark.django_db
-def test_log_search_queries_do_not_grow_with_the_hits(
-    client, settings, fake_sources, tmp_path, django_assert_max_num_queries
-):
-    configure(settings, logs=fake_sources.url)
-    for n_workflows, hits in ((5, 3), (60, 300)):
-        ingest(tmp_path, demo.generate_error_document(n_workflows, seed=3), f"{n_workflows}.json")
-        fake_sources.routes["/wmarchive-*/_search"] = (200, many_logs_answer(hits))
-        with django_assert_max_num_queries(1):  # the last refresh, for the layout
-            response = client.get("/showlog", {"search": "x", "limit": 500})
-        assert response.status_code == 200
-        assert f"{hits} matching messages" in response.content.decode()
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("query", ["limit=0", "limit=abc", "limit=100000", "page=-1"])
-def test_log_search_bad_limits_are_400(client, query):
-    assert client.get(f"/showlog?{query}").status_code == 400

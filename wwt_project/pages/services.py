@@ -1,0 +1,71 @@
+""" "Refresh this workflow now": one background task asks ReqMgr2, the ACDC server and WMStats
+about one workflow, so the page that offers it never waits on them."""
+
+import logging
+
+from django.core.cache import cache
+
+from errors import log_samples
+from workflows import services as workflow_services
+from workflows.models import Workflow
+from wwt_project.queue import QueueDown, send_after_commit
+
+logger = logging.getLogger(__name__)
+
+# Longer than a refresh takes (three sources, each with its read timeout), short enough that a
+# lost task does not show "fetching…" for long.
+QUEUED_SECONDS = 10 * 60
+
+
+def _queued_key(workflow_id: int) -> str:
+    return f"wwt:pages:workflow-refresh-queued:{workflow_id}"
+
+
+def _cache(method: str, *args):
+    try:
+        return getattr(cache, method)(*args)
+    except Exception as exc:  # a cache outage must not take the page down; it is logged
+        logger.warning("cache unavailable: %s", exc)
+        return None
+
+
+def refresh_queued(workflow: Workflow) -> bool:
+    """Whether a "refresh this workflow now" is queued or running (the page says fetching…)."""
+    return bool(_cache("get", _queued_key(workflow.id)))
+
+
+def queue_workflow_refresh(workflow: Workflow) -> str:
+    """Enqueue refresh_workflow_sources for `workflow` once the request commits; "" when
+    queued (or already on its way), else why not (the task queue is down: nothing is left
+    behind, no mark says "fetching…")."""
+    from . import tasks
+
+    key = _queued_key(workflow.id)
+    if _cache("get", key):
+        return ""
+    _cache("set", key, 1, QUEUED_SECONDS)
+    workflow_id = workflow.id
+    try:
+        send_after_commit(
+            lambda: tasks.refresh_workflow_sources.delay(workflow_id), undo=lambda: _cache("delete", key)
+        )
+    except QueueDown as exc:
+        return str(exc)
+    return ""
+
+
+def refresh_workflow_sources(workflow_id: int) -> dict:
+    """What the task does: store what ReqMgr2, the ACDC server and WMStats (log samples) say
+    about one workflow now. Never raises for a source problem; each one is reported."""
+    workflow = Workflow.objects.filter(id=workflow_id).only("id", "name").first()
+    try:
+        if workflow is None:
+            return {"workflow": None, "problem": "no such workflow"}
+        return {
+            "workflow": workflow.name,
+            "reqmgr2": workflow_services.refresh_request_parameters([workflow_id], limit=1).summary(),
+            "acdc": workflow_services.refresh_recovery_locations([workflow_id], limit=1).summary(),
+            "log_samples": log_samples.fetch_log_samples(workflow.name),
+        }
+    finally:
+        _cache("delete", _queued_key(workflow_id))
