@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -22,6 +21,7 @@ from workflows.models import Workflow
 from workflows.selectors import source_cache_key
 from workflows.services import ensure_steps
 from workflows.sources import SourceError, fetch_job_detail, is_configured
+from wwt_project.cache import soft_cache
 from wwt_project.queue import QueueDown, send_after_commit
 
 from .document import is_logcollect_or_cleanup
@@ -54,28 +54,6 @@ def _mark_key(kind: str, workflow_name: str) -> str:
     # Names can hold anything; the cache key must stay short and safe.
     digest = hashlib.sha256(workflow_name.encode("utf-8", "surrogatepass")).hexdigest()[:32]
     return f"wwt:logsamples:{kind}:{digest}"
-
-
-def _cache_get(key: str):
-    try:
-        return cache.get(key)
-    except Exception as exc:  # a cache outage must not take the pages down; it is logged
-        logger.warning("cache unavailable: %s", exc)
-        return None
-
-
-def _cache_set(key: str, value, seconds: float | None) -> None:
-    try:
-        cache.set(key, value, seconds)
-    except Exception as exc:  # see _cache_get
-        logger.warning("cache unavailable: %s", exc)
-
-
-def _cache_delete(key: str) -> None:
-    try:
-        cache.delete(key)
-    except Exception as exc:  # see _cache_get
-        logger.warning("cache unavailable: %s", exc)
 
 
 def _period() -> timedelta:
@@ -115,12 +93,12 @@ def log_samples_state(workflow: Workflow) -> LogSamplesState:
             "sources.wmstats is not configured in config.yml, so no new log samples are fetched",
         )
     for kind in (FETCHING, QUEUED):
-        if _cache_get(_mark_key(kind, workflow.name)):
+        if soft_cache("get", _mark_key(kind, workflow.name)):
             return LogSamplesState(kind, newest)
-    failure = _cache_get(_mark_key(FAILED, workflow.name))
+    failure = soft_cache("get", _mark_key(FAILED, workflow.name))
     if failure:
         return LogSamplesState(FAILED, newest, failure)
-    fetched = _cache_get(_mark_key(FRESH, workflow.name))  # covers workflows WMStats has none for
+    fetched = soft_cache("get", _mark_key(FRESH, workflow.name))  # covers workflows WMStats has none for
     if fetched or (newest is not None and timezone.now() - newest < _period()):
         return LogSamplesState(FRESH, newest)
     return LogSamplesState(STALE if newest else NONE_STORED, newest)
@@ -136,12 +114,14 @@ def queue_log_samples(workflow: Workflow) -> str:
     if not is_configured("wmstats"):
         return "sources.wmstats is not configured in config.yml, so no new log samples are fetched"
     queued_key = _mark_key(QUEUED, workflow.name)
-    if _cache_get(queued_key) or _cache_get(_mark_key(FETCHING, workflow.name)):
+    if soft_cache("get", queued_key) or soft_cache("get", _mark_key(FETCHING, workflow.name)):
         return ""
-    _cache_set(queued_key, 1, MARK_SECONDS)
+    soft_cache("set", queued_key, 1, MARK_SECONDS)
     name = workflow.name
     try:
-        send_after_commit(lambda: tasks.fetch_log_samples.delay(name), undo=lambda: _cache_delete(queued_key))
+        send_after_commit(
+            lambda: tasks.fetch_log_samples.delay(name), undo=lambda: soft_cache("delete", queued_key)
+        )
     except QueueDown as exc:
         return f"Log samples could not be queued: {exc}"
     return ""
@@ -191,19 +171,19 @@ def fetch_log_samples(workflow_name: str) -> dict:
     queued_key, fetching_key = _mark_key(QUEUED, workflow_name), _mark_key(FETCHING, workflow_name)
     workflow = Workflow.objects.filter(name=workflow_name).first()
     if workflow is None:
-        _cache_delete(queued_key)
+        soft_cache("delete", queued_key)
         return {"workflow": workflow_name, "stored": 0, "problem": "no such workflow"}
-    _cache_set(fetching_key, 1, MARK_SECONDS)
-    _cache_delete(queued_key)
+    soft_cache("set", fetching_key, 1, MARK_SECONDS)
+    soft_cache("delete", queued_key)
     try:
         stored = refresh_log_samples(workflow)
     except SourceError as exc:
-        _cache_set(_mark_key(FAILED, workflow_name), str(exc), FAILURE_SECONDS)
+        soft_cache("set", _mark_key(FAILED, workflow_name), str(exc), FAILURE_SECONDS)
         return {"workflow": workflow_name, "stored": 0, "problem": str(exc)}
     finally:
-        _cache_delete(fetching_key)
-    _cache_delete(_mark_key(FAILED, workflow_name))
-    _cache_set(_mark_key(FRESH, workflow_name), 1, _period().total_seconds())
+        soft_cache("delete", fetching_key)
+    soft_cache("delete", _mark_key(FAILED, workflow_name))
+    soft_cache("set", _mark_key(FRESH, workflow_name), 1, _period().total_seconds())
     return {"workflow": workflow_name, "stored": stored, "problem": ""}
 
 

@@ -9,9 +9,10 @@ import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Max
 from django.urls import reverse
+
+from wwt_project.cache import soft_cache
 
 from . import sources
 from .models import Site, Workflow
@@ -39,31 +40,16 @@ class SourceAnswer:
         return not self.problem
 
 
-def _safe_cache_get(key: str):
-    try:
-        return cache.get(key)
-    except Exception as exc:  # a cache outage must not take the pages down; it is logged
-        logger.warning("cache unavailable: %s", exc)
-        return None
-
-
-def _safe_cache_set(key: str, value, seconds: float | None) -> None:
-    try:
-        cache.set(key, value, seconds)
-    except Exception as exc:  # see _safe_cache_get
-        logger.warning("cache unavailable: %s", exc)
-
-
 def forget_source_answers() -> None:
     """Make every cached source answer stale (used by /resetcache and the refresh job)."""
-    generation = (_safe_cache_get(_GENERATION_KEY) or 0) + 1
-    _safe_cache_set(_GENERATION_KEY, generation, None)
+    generation = (soft_cache("get", _GENERATION_KEY) or 0) + 1
+    soft_cache("set", _GENERATION_KEY, generation, None)
 
 
 def source_cache_key(kind: str, name: str = "") -> str:
     """A cache key for a source answer about `name`; forget_source_answers() retires it."""
     digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-    return f"wwt:src:{_safe_cache_get(_GENERATION_KEY) or 0}:{kind}:{digest}"
+    return f"wwt:src:{soft_cache('get', _GENERATION_KEY) or 0}:{kind}:{digest}"
 
 
 def _not_configured(source_name: str) -> SourceAnswer:
@@ -79,7 +65,7 @@ def site_status_answer() -> SourceAnswer:
     statuses = dict(Site.objects.exclude(status="").values_list("name", "status"))
     if not statuses:
         # Why the last refresh stored nothing, when it failed: the page names the cause.
-        failed = _safe_cache_get(SITE_STATUS_FAILURE_KEY)
+        failed = soft_cache("get", SITE_STATUS_FAILURE_KEY)
         return SourceAnswer(value={}, problem=failed or NO_SITE_STATUS_YET)
     return SourceAnswer(value=statuses, extra={"fetched_at": checked})
 

@@ -9,10 +9,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from wwt_project.cache import soft_cache
+
 from . import sources
 from .bulk import bulk_insert, in_clause_chunk
 from .models import Site, Step, Workflow
-from .selectors import SITE_STATUS_FAILURE_KEY, _safe_cache_set
+from .selectors import SITE_STATUS_FAILURE_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -160,9 +162,9 @@ def refresh_site_statuses() -> SourceRefresh:
         statuses = sources.fetch_site_status()
     except sources.SourceError as exc:
         logger.warning("site status not refreshed: %s", exc)
-        _safe_cache_set(SITE_STATUS_FAILURE_KEY, str(exc), None)
+        soft_cache("set", SITE_STATUS_FAILURE_KEY, str(exc), None)
         return SourceRefresh(problem=str(exc))
-    _safe_cache_set(SITE_STATUS_FAILURE_KEY, "", None)
+    soft_cache("set", SITE_STATUS_FAILURE_KEY, "", None)
     return SourceRefresh(updated=record_site_statuses(statuses))
 
 

@@ -109,3 +109,15 @@ class FailSoftRedisCache(RedisCache):
         except _DOWN as exc:
             self._down("clear", exc)
             return False
+
+
+def soft_cache(method: str, *args):
+    """`cache.<method>(*args)` for callers whose cache use only spares work: any backend's
+    failure (Redis, a full disk under the file cache) is logged and answers None."""
+    from django.core.cache import cache
+
+    try:
+        return getattr(cache, method)(*args)
+    except Exception as exc:  # a cache outage must not take a page or a job down; it is logged
+        logger.warning("cache %s skipped: %s", method, exc)
+        return None

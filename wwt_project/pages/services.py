@@ -3,11 +3,10 @@ about one workflow, so the page that offers it never waits on them."""
 
 import logging
 
-from django.core.cache import cache
-
 from errors import log_samples
 from workflows import services as workflow_services
 from workflows.models import Workflow
+from wwt_project.cache import soft_cache
 from wwt_project.queue import QueueDown, send_after_commit
 
 logger = logging.getLogger(__name__)
@@ -21,17 +20,9 @@ def _queued_key(workflow_id: int) -> str:
     return f"wwt:pages:workflow-refresh-queued:{workflow_id}"
 
 
-def _cache(method: str, *args):
-    try:
-        return getattr(cache, method)(*args)
-    except Exception as exc:  # a cache outage must not take the page down; it is logged
-        logger.warning("cache unavailable: %s", exc)
-        return None
-
-
 def refresh_queued(workflow: Workflow) -> bool:
     """Whether a "refresh this workflow now" is queued or running (the page says fetching…)."""
-    return bool(_cache("get", _queued_key(workflow.id)))
+    return bool(soft_cache("get", _queued_key(workflow.id)))
 
 
 def queue_workflow_refresh(workflow: Workflow) -> str:
@@ -41,13 +32,13 @@ def queue_workflow_refresh(workflow: Workflow) -> str:
     from . import tasks
 
     key = _queued_key(workflow.id)
-    if _cache("get", key):
+    if soft_cache("get", key):
         return ""
-    _cache("set", key, 1, QUEUED_SECONDS)
+    soft_cache("set", key, 1, QUEUED_SECONDS)
     workflow_id = workflow.id
     try:
         send_after_commit(
-            lambda: tasks.refresh_workflow_sources.delay(workflow_id), undo=lambda: _cache("delete", key)
+            lambda: tasks.refresh_workflow_sources.delay(workflow_id), undo=lambda: soft_cache("delete", key)
         )
     except QueueDown as exc:
         return str(exc)
@@ -68,4 +59,4 @@ def refresh_workflow_sources(workflow_id: int) -> dict:
             "log_samples": log_samples.fetch_log_samples(workflow.name),
         }
     finally:
-        _cache("delete", _queued_key(workflow_id))
+        soft_cache("delete", _queued_key(workflow_id))
