@@ -7,7 +7,14 @@ from django import forms
 from workflows.exit_codes import NOT_REPORTED_LABEL, parse_exit_code
 
 from .models import Procedure
-from .selectors.global_view import PIEVARS
+from .selectors.global_view import PIEVARS, SORTS
+
+SORT_ERROR = {"invalid_choice": "sort must be errors or name; %(value)s is neither."}
+
+
+def sort_field() -> forms.ChoiceField:
+    """`sort`: "errors" (worst first, the default) or "name"."""
+    return forms.ChoiceField(choices=[(key, key) for key in SORTS], required=False, error_messages=SORT_ERROR)
 
 
 class GlobalViewForm(forms.Form):
@@ -22,9 +29,14 @@ class GlobalViewForm(forms.Form):
     campaign = forms.CharField(max_length=200, required=False)
     prep_id = forms.CharField(max_length=400, required=False)
     sitename = forms.CharField(max_length=100, required=False)
+    sort = sort_field()
+    compact = forms.BooleanField(required=False)  # one column header per page
 
     def clean_pievar(self):
         return self.cleaned_data["pievar"] or "errorcode"
+
+    def clean_sort(self):
+        return self.cleaned_data["sort"] or "errors"
 
 
 class ExitCodeField(forms.Field):
@@ -55,6 +67,10 @@ class ListPageForm(forms.Form):
     sitename = forms.CharField(max_length=100, required=False)
     workflow = forms.CharField(max_length=400, required=False)
     workflowstep = forms.CharField(max_length=1000, required=False)
+    sort = sort_field()
+
+    def clean_sort(self):
+        return self.cleaned_data["sort"] or "errors"
 
     def clean(self):
         cleaned = super().clean()

@@ -43,7 +43,20 @@ def global_error(request):
         campaign=query["campaign"],
         prep_id=query["prep_id"],
         site=query["sitename"],
+        sort=query["sort"],
+        compact=query["compact"],
     )
+    # Pager links keep every choice but the page; defaults stay out of the URL.
+    kept = {
+        "pievar": query["pievar"],
+        "campaign": query["campaign"],
+        "prep_id": query["prep_id"],
+        "sitename": query["sitename"],
+    }
+    if query["sort"] != "errors":
+        kept["sort"] = query["sort"]
+    if query["compact"]:
+        kept["compact"] = "1"
     return render(
         request,
         "errors/global.html",
@@ -51,15 +64,7 @@ def global_error(request):
             "view": view,
             "query": query,
             "pievars": PIEVAR_LABELS,
-            "query_base": urlencode(
-                {
-                    "pievar": query["pievar"],
-                    "campaign": query["campaign"],
-                    "prep_id": query["prep_id"],
-                    "sitename": query["sitename"],
-                }
-            )
-            + "&",
+            "query_base": urlencode(kept) + "&",
         },
     )
 
@@ -80,10 +85,24 @@ def list_page(request):
         if workflow is None:
             return not_found(request, f"No workflow is named {query['workflow']}.")
     listing = list_page_rows(
-        errorcode=query["errorcode"], sitename=query["sitename"], workflow=workflow, step=step
+        errorcode=query["errorcode"],
+        sitename=query["sitename"],
+        workflow=workflow,
+        step=step,
+        sort=query["sort"],
     )
+    # The sort links keep the rest of the query as given.
+    sort_base = urlencode([(key, value) for key, value in request.GET.items() if key != "sort"])
     return render(
-        request, "errors/list.html", {"listing": listing, "query": query, "workflow": workflow, "step": step}
+        request,
+        "errors/list.html",
+        {
+            "listing": listing,
+            "query": query,
+            "workflow": workflow,
+            "step": step,
+            "sort_base": sort_base + "&" if sort_base else "",
+        },
     )
 
 

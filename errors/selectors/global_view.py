@@ -23,6 +23,9 @@ PIEVAR_LABELS = {"errorcode": "exit code", "sitename": "site", "stepname": "step
 STEP_SLICES = 3
 GROUPS_PER_PAGE = 10  # prep IDs per page: keeps a page near 200 kB whatever the data size
 LIST_PAGE = "errors:list"  # where a pie leads: the list page of its cell
+# "errors": worst first (campaign, prep ID, workflow, step, exit code by total, descending;
+# name breaks ties); "name": alphabetical.
+SORTS = ("errors", "name")
 
 
 @dataclass
@@ -97,24 +100,33 @@ def global_view(
     prep_id: str = "",
     site: str = "",
     per_page: int = GROUPS_PER_PAGE,
+    sort: str = "errors",
+    compact: bool = False,
 ) -> dict:
     """The table of pies for `pievar` (one of PIEVARS), optionally narrowed to a campaign,
     a prep ID or a site. errorcode/sitename: rows are prep IDs → workflows → steps, paginated
-    by prep ID; stepname: rows are exit codes, columns sites. `totals_row` gives the column
-    totals in column order. Four queries at most, none when the page is cached."""
+    by prep ID; stepname: rows are exit codes, columns sites. `sort` (one of SORTS) orders
+    campaigns, prep IDs, workflows, steps and exit-code rows; `compact` asks for one column
+    header per page instead of one per prep ID. `totals_row` gives the column totals in
+    column order. Four queries at most, none when the page is cached."""
     if pievar not in PIEVARS:
         raise ErrorsQueryError(f"pievar must be one of {', '.join(PIEVARS)}, not {pievar!r}")
+    if sort not in SORTS:
+        raise ErrorsQueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
     snapshot = snapshot_key()
     key = None
     if snapshot:
-        key = f"wwt:globalview:{snapshot}:{digest(pievar, page, per_page, campaign, prep_id, site)}"
+        choices = digest(pievar, page, per_page, campaign, prep_id, site, sort, compact)
+        key = f"wwt:globalview:{snapshot}:{choices}"
         view = cache.get(key)
         if view is not None:
             return view
     if pievar == "stepname":
-        view = _code_by_site_view(campaign, prep_id, site)
+        view = _code_by_site_view(campaign, prep_id, site, sort)
     else:
-        view = _grouped_view(pievar, page, campaign, prep_id, site, per_page, snapshot)
+        view = _grouped_view(pievar, page, campaign, prep_id, site, per_page, snapshot, sort)
+    view["sort"] = sort
+    view["compact"] = compact
     view["totals_row"] = [(column, view["column_totals"][column]) for column in view["columns"]]
     if key:
         cache.set(key, view, settings.WWT["cache"]["errors_minutes"] * 60)
@@ -122,11 +134,16 @@ def global_view(
 
 
 def _group_index(
-    column_field: str, campaign: str, prep_id: str, site: str, snapshot: str
-) -> tuple[dict, list[dict]]:
-    """Column totals and the prep-ID groups [{campaign, group, total}] in page order: the
-    two queries over the whole snapshot, cached per snapshot so paging costs neither."""
-    key = f"wwt:groupindex:{snapshot}:{digest(column_field, campaign, prep_id, site)}" if snapshot else None
+    column_field: str, campaign: str, prep_id: str, site: str, snapshot: str, sort: str
+) -> tuple[dict, list[dict], dict]:
+    """Column totals, the prep-ID groups [{campaign, group, total}] in page order and the
+    campaign totals: two queries over the whole snapshot, cached per snapshot and sort so
+    paging costs neither."""
+    key = (
+        f"wwt:groupindex:{snapshot}:{digest(column_field, campaign, prep_id, site, sort)}"
+        if snapshot
+        else None
+    )
     index = cache.get(key) if key else None
     if index is not None:
         return index
@@ -134,19 +151,28 @@ def _group_index(
     column_totals = dict(base.values_list(column_field).annotate(total=Sum("count")).order_by(column_field))
     # A workflow whose name shows no prep ID is its own group.
     group_key = Coalesce(NullIf(F("step__workflow__prep_id"), Value("")), F("step__workflow__name"))
+    within_campaign = ("-total", "group") if sort == "errors" else ("group",)
     groups = list(
         base.annotate(group=group_key, campaign=F("step__workflow__campaign"))
         .values("campaign", "group")
         .annotate(total=Sum("count"))
-        .order_by("campaign", "-total", "group")
+        .order_by("campaign", *within_campaign)
     )
+    campaign_totals: dict[str, int] = defaultdict(int)
+    for group in groups:
+        campaign_totals[group["campaign"]] += group["total"]
+    if sort == "errors":
+        # Biggest campaign first; the sort is stable, so the database's order (campaign
+        # name, then prep IDs worst first) breaks the ties. One sort over the groups.
+        groups.sort(key=lambda group: -campaign_totals[group["campaign"]])
+    index = (column_totals, groups, dict(campaign_totals))
     if key:
-        cache.set(key, (column_totals, groups), settings.WWT["cache"]["errors_minutes"] * 60)
-    return column_totals, groups
+        cache.set(key, index, settings.WWT["cache"]["errors_minutes"] * 60)
+    return index
 
 
 def _grouped_view(
-    pievar: str, page: int, campaign: str, prep_id: str, site: str, per_page: int, snapshot: str
+    pievar: str, page: int, campaign: str, prep_id: str, site: str, per_page: int, snapshot: str, sort: str
 ) -> dict:
     column_field = "site" if pievar == "errorcode" else "exit_code"
     split_field = PIEVARS[pievar]
@@ -155,11 +181,12 @@ def _grouped_view(
     column_title = exit_code_label if column_field == "exit_code" else str
     split_label = exit_code_label if split_field == "exit_code" else (lambda split: split)
     base = _filtered(campaign, prep_id, site)
-    column_totals, groups = _group_index(column_field, campaign, prep_id, site, snapshot)
+    column_totals, groups, campaign_totals = _group_index(
+        column_field, campaign, prep_id, site, snapshot, sort
+    )
     columns = list(column_totals)
-    campaign_totals: dict[str, int] = defaultdict(int)
-    for group in groups:
-        campaign_totals[group["campaign"]] += group["total"]
+    # The list page a pie opens keeps the sort when it is not the default.
+    sort_link = {"sort": sort} if sort != "errors" else {}
     paginator = Paginator(groups, per_page)
     page_obj = paginator.get_page(page)
     shown = {
@@ -182,11 +209,19 @@ def _grouped_view(
     # workflow -> {step -> {column -> {slice -> count}}}
     per_step: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(dict)))
     workflow_info: dict[str, tuple[str, bool]] = {}
+    workflow_totals: dict[str, int] = defaultdict(int)
+    step_totals: dict[str, int] = defaultdict(int)
     for step, workflow, prep, is_acdc, column, split, count in cells:
         per_step[workflow][step][column][split_label(split)] = count
         workflow_info[workflow] = (prep or workflow, is_acdc)
+        workflow_totals[workflow] += count
+        step_totals[step] += count
 
-    for workflow in sorted(workflow_info, key=lambda name: (workflow_info[name][1], name)):
+    if sort == "errors":
+        workflow_order = sorted(workflow_info, key=lambda name: (-workflow_totals[name], name))
+    else:  # by name, each original before its ACDCs
+        workflow_order = sorted(workflow_info, key=lambda name: (workflow_info[name][1], name))
+    for workflow in workflow_order:
         group = shown.get(workflow_info[workflow][0])
         if group is None:  # a workflow named like another group's prep ID
             continue
@@ -199,7 +234,7 @@ def _grouped_view(
                     merged[column][label] += count
 
         def workflow_link(column, workflow=workflow):
-            return {"workflow": workflow, column_param: column_title(column)}
+            return {"workflow": workflow, column_param: column_title(column), **sort_link}
 
         group.rows.append(
             PieRow(
@@ -207,21 +242,22 @@ def _grouped_view(
                 label=workflow,
                 workflow=workflow,
                 is_acdc=workflow_info[workflow][1],
-                total=sum(sum(split.values()) for split in merged.values()),
+                total=workflow_totals[workflow],
                 cells=_row_pies(merged, columns, workflow_link, column_title),
             )
         )
-        for step in sorted(steps):
+        step_key = (lambda name: (-step_totals[name], name)) if sort == "errors" else None
+        for step in sorted(steps, key=step_key):
             # A step's pie shows that step only: so does the list page it opens.
             def step_link(column, step=step):
-                return {"workflowstep": step, column_param: column_title(column)}
+                return {"workflowstep": step, column_param: column_title(column), **sort_link}
 
             group.rows.append(
                 PieRow(
                     kind="step",
                     label=short_task_name(workflow, step),
                     workflow=workflow,
-                    total=sum(sum(split.values()) for split in steps[step].values()),
+                    total=step_totals[step],
                     cells=_row_pies(steps[step], columns, step_link, column_title),
                 )
             )
@@ -257,7 +293,7 @@ def _brief_step(step_name: str) -> str:
     return f"{workflow}/…/{parts[-1]}" if len(parts) > 3 else f"{workflow}/{parts[-1]}"
 
 
-def _code_by_site_view(campaign: str, prep_id: str, site: str) -> dict:
+def _code_by_site_view(campaign: str, prep_id: str, site: str, sort: str = "errors") -> dict:
     """Rows exit codes, columns sites, each pie split by step (biggest steps only)."""
     base = _filtered(campaign, prep_id, site)
     totals = list(
@@ -284,6 +320,7 @@ def _code_by_site_view(campaign: str, prep_id: str, site: str) -> dict:
     for code, site, step_id, count in ranked:
         label = _brief_step(names[step_id])
         top[(code, site)][label] = top[(code, site)].get(label, 0) + count
+    sort_link = (("sort", sort),) if sort != "errors" else ()
     codes = sorted({code for code, _, _, _ in totals})
     sites = sorted({site for _, site, _, _ in totals})
     by_cell = {(code, site): (total, steps) for code, site, total, steps in totals}
@@ -311,10 +348,12 @@ def _code_by_site_view(campaign: str, prep_id: str, site: str) -> dict:
                     total,
                     more=bool(rest),
                     url_name=LIST_PAGE,
-                    link=(("errorcode", exit_code_label(code)), ("sitename", site)),
+                    link=(("errorcode", exit_code_label(code)), ("sitename", site), *sort_link),
                 )
             )
         rows.append(PieRow(kind="code", label=exit_code_label(code), total=row_total, cells=pies))
+    if sort == "errors":  # worst exit code first (stable: ties stay by code)
+        rows.sort(key=lambda row: -row.total)
     column_totals = defaultdict(int)
     for (_, site), (total, _) in by_cell.items():
         column_totals[site] += total

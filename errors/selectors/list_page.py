@@ -8,11 +8,16 @@ from ..models import ErrorCount
 
 
 def list_page(
-    *, errorcode: int | None, sitename: str, workflow: Workflow | None, step: Step | None = None
+    *,
+    errorcode: int | None,
+    sitename: str,
+    workflow: Workflow | None,
+    step: Step | None = None,
+    sort: str = "errors",
 ) -> dict:
     """Given two of exit code, site and workflow, the values of the third with their
-    error counts, biggest first. A `step` (of `workflow`) narrows the workflow to that
-    step. One query."""
+    error counts, biggest first (`sort="name"`: by value). A `step` (of `workflow`)
+    narrows the workflow to that step. One query."""
     queryset = ErrorCount.objects.all()
     if errorcode is not None:
         queryset = queryset.filter(exit_code=errorcode)
@@ -31,10 +36,11 @@ def list_page(
     rows = list(
         queryset.values_list(listed)
         .annotate(total=Sum("count"), steps=Count("step", distinct=True))
-        .order_by("-total", listed)
+        .order_by(*(("-total", listed) if sort == "errors" else (listed,)))
     )
     return {
         "listed": label,
+        "sort": sort,
         "rows": [{"value": value, "total": total, "steps": steps} for value, total, steps in rows],
         "total": sum(total for _, total, _ in rows),
     }

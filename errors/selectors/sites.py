@@ -8,7 +8,6 @@ from django.db.models import Count, Sum
 
 from workflows.exit_codes import exit_code_label
 
-from ..charts import top_slices
 from ..models import ErrorCount, ErrorHistory
 from .pies import pie_of
 from .snapshot import snapshot_key
@@ -48,6 +47,11 @@ def sites_with_errors() -> set[str]:
     return set(current) | set(past)
 
 
+def biggest_codes(split: dict[str, int], limit: int) -> list[tuple[str, int]]:
+    """The `limit` biggest {label: count} entries, biggest first (ties by label)."""
+    return sorted(split.items(), key=lambda item: (-item[1], item[0]))[:limit]
+
+
 def errors_per_site(statuses: dict[str, str]) -> list[dict]:
     """Per site: errors, workflows, steps, the biggest exit codes, the site status and its
     pie (split by exit code), which opens the global view narrowed to the site."""
@@ -62,7 +66,8 @@ def errors_per_site(statuses: dict[str, str]) -> list[dict]:
                 "workflows": workflows,
                 "steps": steps,
                 "status": statuses.get(site, ""),
-                "top_codes": top_slices(split, 3),
+                # The three biggest codes themselves (no "others" part: the pie shows the rest).
+                "top_codes": biggest_codes(split, 3),
                 "pie": pie_of(site, split, "errors:global", pievar="errorcode", sitename=site),
             }
         )

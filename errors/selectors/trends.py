@@ -1,7 +1,7 @@
 """The trends page: errors per day from the history."""
 
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.db.models import Max, Sum
 from django.db.models.functions import TruncDate
@@ -17,7 +17,11 @@ def error_trends(*, days: int = 14, top: int = 8) -> dict:
     (the `top` biggest, the rest summed as "others"). A day counts the last snapshot of
     that day, since each hourly bucket repeats the errors still open. Three queries.
     Returns {"days": [date], "by_code"/"by_site": {"series": [(label, [per day])], "rest"}}."""
-    since = timezone.now() - timedelta(days=days)
+    # Exactly `days` calendar days, today included, each plotted (0 without history):
+    # the page says "last N days" and shows N points.
+    today = timezone.localdate()
+    days_list = [today - timedelta(days=back) for back in range(days - 1, -1, -1)]
+    since = timezone.make_aware(datetime.combine(days_list[0], time.min))
     last_buckets = dict(
         ErrorHistory.objects.filter(bucket__gte=since)
         .annotate(day=TruncDate("bucket"))
@@ -26,8 +30,8 @@ def error_trends(*, days: int = 14, top: int = 8) -> dict:
         .order_by("day")
     )
     day_of_bucket = {bucket: day for day, bucket in last_buckets.items()}
-    days_list = sorted(last_buckets)
-    result = {"days": days_list}
+    # Without any history there is nothing to plot: the page says so instead.
+    result = {"days": days_list if last_buckets else []}
     for name, field_name in (("by_code", "exit_code"), ("by_site", "site")):
         per_day: dict = defaultdict(lambda: defaultdict(int))
         overall: dict = defaultdict(int)
