@@ -1,3 +1,4 @@
+import allauth.account.admin  # noqa: F401 -- registered first, so that it can be unregistered below
 from allauth.account.models import EmailAddress
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -65,6 +66,12 @@ class EmailAddressInline(admin.TabularInline):
     model = EmailAddress
     extra = 0
     fields = ("email", "primary", "verified")
+
+
+# One section for accounts: allauth's own "Accounts" section listed only the addresses, which
+# are edited here inline on each user (and verified with the action below).
+if admin.site.is_registered(EmailAddress):
+    admin.site.unregister(EmailAddress)
 
 
 @admin.register(User)

@@ -132,7 +132,8 @@ class GetActionView(UnifiedView):
     @extend_schema(
         summary="Actions for Unified",
         description="A JSON object {workflow: action}. Errors are plain text, never a JSON object. "
-        'A JSON body {"key": ...} is accepted and ignored unless actions.require_key_for_getaction is on.',
+        'Unified\'s passphrase is required as a JSON body {"key": ...} (Content-Type: application/json), '
+        "unless the operators set actions.getaction_open; a missing or wrong key is a plain-text 403.",
         parameters=[
             OpenApiParameter(
                 "days",
@@ -165,7 +166,8 @@ class GetActionView(UnifiedView):
             return _plain(str(exc), 400)
         if problem := selectors.days_problem(days):
             return _plain(problem, 400)
-        if settings.WWT["actions"]["require_key_for_getaction"]:
+        # Closed unless the operators chose otherwise: the actions name workflows and operators.
+        if not settings.WWT["actions"]["getaction_open"]:
             try:
                 body = _json_body(request)
             except ValueError:

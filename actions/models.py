@@ -146,6 +146,9 @@ class ActionSubmission(models.Model):
     class Meta:
         ordering = ["-submitted_at"]
         indexes = [models.Index(fields=["workflow", "-submitted_at"])]
+        # "Action submissions" read like a second list of Actions: this is every submission kept.
+        verbose_name = "action history entry"
+        verbose_name_plural = "action history"
 
     def __str__(self):
         return f"{self.action} for {self.workflow} at {self.submitted_at:%Y-%m-%d %H:%M}"

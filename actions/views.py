@@ -1,13 +1,15 @@
 """Pages: submitting an action, the operators' actions list, the API docs, an old path."""
 
+import functools
 import json
 from pathlib import Path
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponseBadRequest, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
@@ -133,15 +135,23 @@ def _redoc_bundle() -> Path:
     return Path(drf_spectacular_sidecar.__file__).parent / "static/drf_spectacular_sidecar/redoc/bundles"
 
 
+# Redoc's side menu shows Redocly's logo from their CDN: the docs must load nothing from outside.
+_OUTSIDE_LOGO = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
+
+
+@functools.cache
+def _redoc_script(logo_url: str) -> bytes:
+    """The Redoc bundle with its outside logo replaced by ours (read once per process)."""
+    return (_redoc_bundle() / "redoc.standalone.js").read_bytes().replace(_OUTSIDE_LOGO, logo_url.encode())
+
+
 @require_GET
 def api_docs_script(request):
     """Redoc from the drf-spectacular-sidecar package, so the docs need no CDN."""
     try:
-        path = _redoc_bundle() / "redoc.standalone.js"
-    except ImportError as exc:
-        raise Http404("drf-spectacular-sidecar is not installed") from exc
-    if not path.is_file():
-        raise Http404("Redoc bundle missing")
-    response = FileResponse(path.open("rb"), content_type="text/javascript")
+        script = _redoc_script(static("img/favicon.svg"))
+    except (ImportError, OSError) as exc:
+        raise Http404("Redoc bundle missing") from exc
+    response = HttpResponse(script, content_type="text/javascript")
     response["Cache-Control"] = "public, max-age=86400"
     return response

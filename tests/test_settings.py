@@ -45,6 +45,11 @@ def test_given_values_override_defaults_and_keep_the_rest():
         ),
         ({"actions": {"enabled": ["acdc", "magic"]}}, "'actions.enabled' holds unknown action"),
         ({"actions": {"require_key_for_getaction": "yes"}}, "must be true or false"),
+        ({"actions": {"getaction_open": "yes"}}, "'actions.getaction_open' must be true or false"),
+        (
+            {"actions": {"getaction_open": True, "require_key_for_getaction": True}},
+            "'actions.getaction_open' and 'actions.require_key_for_getaction' contradict",
+        ),
         ({"sources": "https://cmsweb.cern.ch"}, "'sources' must be a mapping"),
         ({"sources": {"wmstats": 42}}, "'sources.wmstats' must be a string"),
     ],
@@ -52,6 +57,11 @@ def test_given_values_override_defaults_and_keep_the_rest():
 def test_a_bad_key_is_named_in_the_error(given, named):
     with pytest.raises(ConfigError, match=named.replace("(", r"\(").replace(".", r"\.")):
         validate_config(given)
+
+
+def test_getaction_is_closed_unless_opened_explicitly():
+    assert validate_config({})["actions"]["getaction_open"] is False
+    assert validate_config({"actions": {"getaction_open": True}})["actions"]["getaction_open"] is True
 
 
 def test_unreadable_and_invalid_yaml_files_are_clear_errors(tmp_path):

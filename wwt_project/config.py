@@ -44,6 +44,10 @@ DEFAULTS = {
         "submithistory": 7,
         "key": None,
         "enabled": ["acdc", "clone", "special"],
+        # getaction answers only a caller with the passphrase; true serves anyone (an explicit choice).
+        "getaction_open": False,
+        # Kept so old config files still load: the passphrase is now always required, so true
+        # changes nothing and false no longer opens getaction (use getaction_open).
         "require_key_for_getaction": False,
         "report_retry_window_seconds": 0,
     },
@@ -140,6 +144,11 @@ def validate_config(given: dict) -> dict:
         raise ConfigError(
             f"config key 'actions.enabled' holds unknown action(s) {sorted(unknown)}; "
             f"choose from {sorted(_ACTION_NAMES)}"
+        )
+    if config["actions"]["getaction_open"] and config["actions"]["require_key_for_getaction"]:
+        raise ConfigError(
+            "config keys 'actions.getaction_open' and 'actions.require_key_for_getaction' contradict "
+            "each other; drop require_key_for_getaction (getaction needs the key unless it is open)"
         )
     if config["clustering"]["n_clusters"] < 1 or config["clustering"]["n_init"] < 1:
         raise ConfigError("config keys 'clustering.n_clusters' and 'clustering.n_init' must be at least 1")

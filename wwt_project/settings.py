@@ -47,6 +47,8 @@ WWT_ACTIONS_KEY = os.environ.get("WWT_ACTIONS_KEY") or WWT["actions"]["key"]
 
 # APPS ------------------------------------------------------------------------
 INSTALLED_APPS = [
+    # First: its createsuperuser (which marks the address verified) replaces django.contrib.auth's.
+    "accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -61,7 +63,6 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_celery_beat",
     "django_celery_results",
-    "accounts",
     "workflows",
     "errors",
     "actions",

@@ -1,6 +1,11 @@
+import functools
+
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
+from django.contrib.staticfiles import finders
+from django.http import HttpResponse
 from django.urls import include, path
+from django.views.decorators.http import require_GET
 
 from accounts.permissions import is_verified_operator
 
@@ -17,7 +22,23 @@ def _staff_with_a_verified_address(request) -> bool:
 
 admin.site.has_permission = _staff_with_a_verified_address
 
+
+@functools.cache
+def _favicon_svg() -> bytes:
+    with open(finders.find("img/favicon.svg"), "rb") as svg:
+        return svg.read()
+
+
+@require_GET
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page links: answer with our SVG, not a 404."""
+    response = HttpResponse(_favicon_svg(), content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 urlpatterns = [
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),

@@ -100,5 +100,7 @@ class UnifiedClient:
 
 
 @pytest.fixture
-def unified(db):
+def unified(db, settings):
+    """Unified's client, with the passphrase configured as in production (getaction needs it)."""
+    settings.WWT_ACTIONS_KEY = KEY
     return UnifiedClient(Client(enforce_csrf_checks=True))

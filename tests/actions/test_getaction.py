@@ -77,10 +77,17 @@ def test_a_special_action_is_served_as_unified_reads_it(unified, aged):
     }
 
 
-def test_it_answers_without_a_body_and_under_api(unified, aged):
-    plain = Client().get("/getaction")
+def test_it_answers_the_same_under_api(unified, aged):
+    plain = unified.getaction("")
     assert plain.status_code == 200 and set(plain.json()) == {aged["fresh"], aged["old"]}
     assert unified.getaction("", path="/api/getaction").json() == plain.json()
+
+
+def test_an_open_getaction_answers_without_a_body(unified, aged, actions_config):
+    actions_config(getaction_open=True)
+    plain = Client().get("/getaction")
+    assert plain.status_code == 200 and set(plain.json()) == {aged["fresh"], aged["old"]}
+    assert unified.getaction("", key="wrong").status_code == 200
 
 
 def test_it_answers_json_whatever_the_client_accepts(unified, aged):
@@ -128,22 +135,36 @@ def test_the_exact_path_is_never_redirected(unified, aged, settings):
     assert Client().get("/actions/").status_code == 301  # the rest of the site is redirected to HTTPS
 
 
-def test_the_key_is_ignored_unless_required(unified, aged, unified_key, actions_config):
-    assert unified.getaction("", key="wrong").status_code == 200
-    actions_config(require_key_for_getaction=True)
-    refused = unified.getaction("", key="wrong")
-    assert refused.status_code == 403 and _not_a_json_object(refused)
-    no_body = Client().get("/getaction")
-    assert no_body.status_code == 403 and _not_a_json_object(no_body)
-    bad_body = Client().generic("GET", "/getaction", "{not json", content_type="application/json")
+@pytest.mark.parametrize("path", ["/getaction", "/api/getaction"])
+def test_the_key_is_required_by_default(unified, aged, path):
+    assert unified.getaction("", path=path).status_code == 200
+    wrong = unified.getaction("", key="wrong", path=path)
+    assert wrong.status_code == 403 and wrong["Content-Type"].startswith("text/plain")
+    assert _not_a_json_object(wrong)
+    for missing in (
+        Client().get(path),
+        Client().generic("GET", path, "{}", content_type="application/json"),
+        Client().generic("GET", path, '{"key": null}', content_type="application/json"),
+        Client().generic("GET", path, '["unified-passphrase-0f3c"]', content_type="application/json"),
+    ):
+        assert missing.status_code == 403 and missing["Content-Type"].startswith("text/plain")
+        assert _not_a_json_object(missing)
+    bad_body = Client().generic("GET", path, "{not json", content_type="application/json")
     assert bad_body.status_code == 400 and _not_a_json_object(bad_body)
-    assert set(unified.getaction("").json()) == {aged["fresh"], aged["old"]}
 
 
-def test_a_required_key_with_no_key_configured_refuses(unified, aged, settings, actions_config):
-    settings.WWT_ACTIONS_KEY = None
+def test_the_old_require_key_setting_changes_nothing(unified, aged, actions_config):
+    actions_config(require_key_for_getaction=False)
+    assert unified.getaction("", key="wrong").status_code == 403
     actions_config(require_key_for_getaction=True)
+    assert unified.getaction("", key="wrong").status_code == 403
+    assert unified.getaction("").status_code == 200
+
+
+def test_no_key_configured_refuses_everyone(unified, aged, settings):
+    settings.WWT_ACTIONS_KEY = None
     assert unified.getaction("", key="").status_code == 403
+    assert Client().get("/getaction").status_code == 403
 
 
 @pytest.mark.pg_too
@@ -190,10 +211,7 @@ def test_options_is_not_answered_with_a_json_object(unified, aged):
         (json.dumps({"key": ["\ud800"]}), 403),
     ],
 )
-def test_a_required_key_refuses_odd_bodies_in_plain_text(
-    unified, aged, unified_key, actions_config, body, status
-):
-    actions_config(require_key_for_getaction=True)
+def test_a_required_key_refuses_odd_bodies_in_plain_text(unified, aged, body, status):
     response = Client().generic("GET", "/getaction", body, content_type="application/json")
     assert response.status_code == status
     assert response["Content-Type"].startswith("text/plain") and _not_a_json_object(response)

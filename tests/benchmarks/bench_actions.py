@@ -108,6 +108,7 @@ def test_getaction_against_a_bare_endpoint(db, settings):
     user = User.objects.create(username="alice")
     _store(STORED, prefix="BENCH", pending_recent=PENDING_RECENT, user=user)
     client = Client()
+    settings.WWT_ACTIONS_KEY = "k"  # getaction checks the passphrase, as in production
     body = json.dumps({"key": "k"})
 
     def getaction(query):

@@ -20,7 +20,7 @@ KEY = "test-passphrase"
 
 
 def assert_contract_503s(client):
-    got = client.get("/getaction")
+    got = client.generic("GET", "/getaction", json.dumps({"key": KEY}), content_type="application/json")
     assert got.status_code == 503 and got["Content-Type"].startswith("text/plain")
     assert "database is unreachable" in got.content.decode()
 
@@ -118,7 +118,13 @@ def test_a_frozen_postgresql_answers_503_instead_of_hanging(database_at):
     database_at(frozen.port)
     answers = []
     try:
-        assert _answered(lambda: answers.append(Client().get("/getaction"))), "getaction hung"
+        assert _answered(
+            lambda: answers.append(
+                Client().generic(
+                    "GET", "/getaction", json.dumps({"key": KEY}), content_type="application/json"
+                )
+            )
+        ), "getaction hung"
     finally:
         frozen.close()
     assert answers[0].status_code == 503 and answers[0]["Content-Type"].startswith("text/plain")

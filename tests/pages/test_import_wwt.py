@@ -273,6 +273,12 @@ def _everything() -> dict:
     }
 
 
+@pytest.fixture(autouse=True)
+def _open_getaction(settings):
+    """These tests are about what getaction serves, not who may ask: it is opened explicitly."""
+    settings.WWT = {**settings.WWT, "actions": {**settings.WWT["actions"], "getaction_open": True}}
+
+
 def _served(query: str) -> dict:
     response = Client().get(f"/getaction?{query}")
     assert response.status_code == 200
