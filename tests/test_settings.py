@@ -1,5 +1,6 @@
 """config.yml validation and the settings that come from the environment."""
 
+import functools
 import os
 import subprocess
 import sys
@@ -166,3 +167,12 @@ def test_celery_redelivers_the_tasks_of_a_killed_worker(tmp_path):
         _settings_value("settings.CACHES['default']['BACKEND']", **env)
         == "wwt_project.cache.FailSoftRedisCache"
     )
+
+
+def test_gunicorn_workers_keep_their_connection_and_an_operator_can_say_otherwise():
+    # gunicorn imports its config before forking the workers, which inherit the variable.
+    code = "import os, wwt_project.gunicorn_conf; print(os.environ['WWT_DB_CONN_MAX_AGE'])"
+    env = {key: value for key, value in os.environ.items() if key != "WWT_DB_CONN_MAX_AGE"}
+    run = functools.partial(subprocess.run, [sys.executable, "-c", code], capture_output=True, text=True)
+    assert run(env=env).stdout.strip() == "60"
+    assert run(env={**env, "WWT_DB_CONN_MAX_AGE": "0"}).stdout.strip() == "0"

@@ -15,6 +15,11 @@ threads = int(os.environ.get("WWT_WEB_THREADS", "1"))
 # A request still running after this is killed and its worker replaced (a frozen database must
 # not hold a worker forever); longer work belongs in Celery tasks.
 timeout = int(os.environ.get("WWT_WEB_TIMEOUT", "60"))
+# The web workers keep their PostgreSQL connection between requests (set before the workers
+# fork, so Django's settings see it): a gunicorn worker holds at most one per thread, a fixed
+# WEB_CONCURRENCY x WWT_WEB_THREADS, and reconnecting on every request halved getaction's
+# throughput under load (make load). Celery and manage.py keep the default of closing them.
+os.environ.setdefault("WWT_DB_CONN_MAX_AGE", "60")
 graceful_timeout = 30
 # Recycle workers now and then so a slow leak cannot grow without bound; jitter spreads restarts.
 max_requests = 5000
