@@ -27,7 +27,7 @@ run: venv
 	$(VENV)/bin/celery -A wwt_project worker --beat --loglevel=INFO --concurrency=2 \
 	    --schedule=var/celerybeat-schedule & \
 	$(PY) manage.py runserver 127.0.0.1:8080 & \
-	(sleep 5; $(VENV)/bin/celery -A wwt_project call errors.tasks.refresh_errors >/dev/null) & \
+	(sleep 3; $(PY) manage.py ingest_errors --no-progress) & \
 	wait
 
 # Production settings on the embedded default (SQLite + file broker): a smoke test of the real

@@ -2,14 +2,11 @@
 parameters of the snapshot's workflows, and the heavy pages built ahead of the first reader."""
 
 import logging
-from datetime import timedelta
-
-from django.utils import timezone
 
 from workflows import selectors as workflow_selectors
 from workflows.services import refresh_recovery_locations, refresh_request_parameters, refresh_site_statuses
 
-from .models import ErrorCount, LogSample
+from .models import ErrorCount
 from .selectors.global_view import PIEVARS, global_view
 from .selectors.sites import errors_per_site
 from .selectors.snapshot import forget_grouped_pages
@@ -19,10 +16,9 @@ logger = logging.getLogger(__name__)
 
 def refresh_source_caches() -> None:
     """Make every cached answer of the outside sources stale (ReqMgr2, ACDC, WMStats log
-    samples) and fetch the site status again."""
+    samples) and fetch the site status again. Stored log samples keep their true fetch time:
+    pages show their age, and they are fetched again once older than the cache period."""
     workflow_selectors.forget_source_answers()
-    # update() leaves auto_now alone: the stored samples now count as old.
-    LogSample.objects.update(fetched_at=timezone.now() - timedelta(days=365))
     refresh_site_statuses()
 
 

@@ -98,8 +98,10 @@ def log_samples_state(workflow: Workflow) -> LogSamplesState:
     failure = soft_cache("get", _mark_key(FAILED, workflow.name))
     if failure:
         return LogSamplesState(FAILED, newest, failure)
-    fetched = soft_cache("get", _mark_key(FRESH, workflow.name))  # covers workflows WMStats has none for
-    if fetched or (newest is not None and timezone.now() - newest < _period()):
+    # The mark of the last fetch lives for the cache period and dies when the sources are
+    # retired (/resetcache, each refresh): it covers workflows WMStats has no samples for, and
+    # the stored samples keep their true fetch time for the page.
+    if soft_cache("get", _mark_key(FRESH, workflow.name)):
         return LogSamplesState(FRESH, newest)
     return LogSamplesState(STALE if newest else NONE_STORED, newest)
 
