@@ -22,7 +22,7 @@ from workflows.selectors import source_cache_key
 from workflows.services import ensure_steps
 from workflows.sources import SourceError, fetch_job_detail, is_configured
 from wwt_project.cache import soft_cache
-from wwt_project.queue import QueueDown, send_after_commit
+from wwt_project.queue import send_once
 
 from .document import is_logcollect_or_cleanup
 from .ingestion import keeps_logcollect_cleanup
@@ -115,18 +115,11 @@ def queue_log_samples(workflow: Workflow) -> str:
 
     if not is_configured("wmstats"):
         return "sources.wmstats is not configured in config.yml, so no new log samples are fetched"
-    queued_key = _mark_key(QUEUED, workflow.name)
-    if soft_cache("get", queued_key) or soft_cache("get", _mark_key(FETCHING, workflow.name)):
+    if soft_cache("get", _mark_key(FETCHING, workflow.name)):
         return ""
-    soft_cache("set", queued_key, 1, MARK_SECONDS)
     name = workflow.name
-    try:
-        send_after_commit(
-            lambda: tasks.fetch_log_samples.delay(name), undo=lambda: soft_cache("delete", queued_key)
-        )
-    except QueueDown as exc:
-        return f"Log samples could not be queued: {exc}"
-    return ""
+    problem = send_once(_mark_key(QUEUED, name), MARK_SECONDS, lambda: tasks.fetch_log_samples.delay(name))
+    return f"Log samples could not be queued: {problem}" if problem else ""
 
 
 def refresh_log_samples(workflow: Workflow) -> int:

@@ -35,3 +35,19 @@ def send_after_commit(send: Callable[[], object], *, undo: Callable[[], None] | 
             ) from exc
 
     transaction.on_commit(_send)
+
+
+def send_once(mark_key: str, seconds: float, send: Callable[[], object]) -> str:
+    """Send unless the cache mark `mark_key` says the same task is already on its way; mark it
+    for `seconds` ("fetching…" on the page). Returns "" when queued (or already on its way),
+    else why not: with the broker down the mark is removed again, so nothing says "fetching…"."""
+    from .cache import soft_cache
+
+    if soft_cache("get", mark_key):
+        return ""
+    soft_cache("set", mark_key, 1, seconds)
+    try:
+        send_after_commit(send, undo=lambda: soft_cache("delete", mark_key))
+    except QueueDown as exc:
+        return str(exc)
+    return ""

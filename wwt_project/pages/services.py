@@ -7,7 +7,7 @@ from errors import log_samples
 from workflows import services as workflow_services
 from workflows.models import Workflow
 from wwt_project.cache import soft_cache
-from wwt_project.queue import QueueDown, send_after_commit
+from wwt_project.queue import send_once
 
 logger = logging.getLogger(__name__)
 
@@ -31,18 +31,10 @@ def queue_workflow_refresh(workflow: Workflow) -> str:
     behind, no mark says "fetching…")."""
     from . import tasks
 
-    key = _queued_key(workflow.id)
-    if soft_cache("get", key):
-        return ""
-    soft_cache("set", key, 1, QUEUED_SECONDS)
     workflow_id = workflow.id
-    try:
-        send_after_commit(
-            lambda: tasks.refresh_workflow_sources.delay(workflow_id), undo=lambda: soft_cache("delete", key)
-        )
-    except QueueDown as exc:
-        return str(exc)
-    return ""
+    return send_once(
+        _queued_key(workflow_id), QUEUED_SECONDS, lambda: tasks.refresh_workflow_sources.delay(workflow_id)
+    )
 
 
 def refresh_workflow_sources(workflow_id: int) -> dict:
