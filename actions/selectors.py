@@ -1,6 +1,7 @@
 """Reads: what Unified is served, the last action of a workflow, the operators' actions page."""
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -67,6 +68,8 @@ class ActionFilters:
     action: str = ""
     user: str = ""
     days: int = 0
+    campaign: str = ""
+    site: str = ""  # actions that name this site in any task's sites
 
 
 def actions_for_page(filters: ActionFilters, now: datetime | None = None) -> QuerySet:
@@ -82,7 +85,66 @@ def actions_for_page(filters: ActionFilters, now: datetime | None = None) -> Que
         queryset = queryset.filter(user__username=filters.user)
     if filters.days > 0:
         queryset = queryset.filter(submitted_at__gte=(now or timezone.now()) - timedelta(days=filters.days))
+    if filters.campaign:
+        queryset = queryset.filter(workflow__campaign=filters.campaign)
+    if filters.site:
+        # Served text holds each site as a JSON string ("T2_CH_CERN", quotes included): a quoted
+        # match is exact (no prefix matches), works on both databases and needs no JSON path per task.
+        # Reasons cannot give a false match: inside them a quote is escaped (\").
+        queryset = queryset.filter(served__contains=json.dumps(filters.site))
     return queryset
+
+
+def is_pending_too_long(action: Action, now: datetime) -> bool:
+    return action.reported_at is None and action.submitted_at < now - PENDING_TOO_LONG
+
+
+EXPORT_COLUMNS = [
+    "workflow",
+    "campaign",
+    "prep_id",
+    "action",
+    "parameters",
+    "reasons",
+    "user",
+    "submitted_at",
+    "reported_at",
+    "pending_too_long",
+    "acdcs",
+]
+
+
+def export_rows(filters: ActionFilters, now: datetime | None = None) -> Iterator[dict]:
+    """Every action the filters select, newest first, as plain values (the CSV / JSON export):
+    `parameters` as served and `reasons` as submitted, read in chunks so memory stays flat."""
+    now = now or timezone.now()
+    queryset = actions_for_page(filters, now=now).only(
+        "action",
+        "parameters",
+        "reasons",
+        "acdcs",
+        "submitted_at",
+        "reported_at",
+        "recorded_user",
+        "workflow__name",
+        "workflow__campaign",
+        "workflow__prep_id",
+        "user__username",
+    )
+    for action in queryset.iterator(chunk_size=2000):
+        yield {
+            "workflow": action.workflow.name,
+            "campaign": action.workflow.campaign,
+            "prep_id": action.workflow.prep_id,
+            "action": action.action,
+            "parameters": action.parameters,
+            "reasons": action.reasons,
+            "user": action.submitter,
+            "submitted_at": action.submitted_at.isoformat(),
+            "reported_at": action.reported_at.isoformat() if action.reported_at else None,
+            "pending_too_long": is_pending_too_long(action, now),
+            "acdcs": action.acdcs,
+        }
 
 
 def action_counts(now: datetime | None = None) -> dict[str, int]:
@@ -94,6 +156,16 @@ def action_counts(now: datetime | None = None) -> dict[str, int]:
         pending=Count("pk", filter=Q(reported_at__isnull=True)),
         late=Count("pk", filter=Q(reported_at__isnull=True, submitted_at__lt=late_before)),
         reported=Count("pk", filter=Q(reported_at__isnull=False)),
+    )
+
+
+def action_campaigns() -> list[str]:
+    """Campaigns of the workflows that have an action (the page's campaign filter)."""
+    return list(
+        Action.objects.exclude(workflow__campaign="")
+        .order_by("workflow__campaign")
+        .values_list("workflow__campaign", flat=True)
+        .distinct()
     )
 
 

@@ -1,13 +1,17 @@
 """Pages: submitting an action, the operators' actions list, the API docs, an old path."""
 
 import functools
-import json
 from pathlib import Path
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+)
 from django.shortcuts import get_object_or_404, render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -17,9 +21,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.decorators import verified_required
 from workflows.models import Workflow
 
-from . import panels, post_parsing, selectors, services
+from . import exports, panels, post_parsing, selectors, services
+from .display import readable_parameters
 from .models import ACTED_OF_STATUS, ActionKind
-from .validation import ActionRejected
+from .validation import SITE_NAME, ActionRejected
 
 
 def _workflow_page(name: str) -> str:
@@ -75,9 +80,19 @@ def _filters_from(query) -> tuple[selectors.ActionFilters, list[str]]:
     if problem := selectors.days_problem(days):
         problems.append(problem)
         days = 0
-    return selectors.ActionFilters(
-        status=status, action=action, user=query.get("user", ""), days=days
-    ), problems
+    site = query.get("site", "").strip()
+    if site and not SITE_NAME.match(site):
+        problems.append(f"site must be a CMS site name like T2_CH_CERN, got {site!r}")
+        site = ""
+    filters = selectors.ActionFilters(
+        status=status,
+        action=action,
+        user=query.get("user", ""),
+        days=days,
+        campaign=query.get("campaign", "").strip(),
+        site=site,
+    )
+    return filters, problems
 
 
 @verified_required
@@ -86,18 +101,24 @@ def actions_page(request):
     """Submitted actions with filters; those pending for more than a day are flagged."""
     filters, problems = _filters_from(request.GET)
     now = timezone.now()
+    export = request.GET.get("export", "")
+    if export and export not in exports.FORMATS:
+        problems.append(f"export must be csv or json, got {export!r}")
+    elif export and not problems:
+        rows = selectors.export_rows(filters, now=now)
+        return exports.csv_response(rows) if export == "csv" else exports.json_response(rows, filters)
     page = Paginator(selectors.actions_for_page(filters, now=now), 100).get_page(request.GET.get("page"))
-    late_before = now - selectors.PENDING_TOO_LONG
     rows = [
         {
             "action": a,
-            "late": a.reported_at is None and a.submitted_at < late_before,
-            "parameters": json.dumps(a.parameters, indent=1, sort_keys=True) if a.parameters else "",
+            "late": selectors.is_pending_too_long(a, now),
+            "parameters": readable_parameters(a.action, a.parameters),
         }
         for a in page
     ]
     query = request.GET.copy()
     query.pop("page", None)
+    query.pop("export", None)
     return render(
         request,
         "actions/actions.html",
@@ -109,6 +130,7 @@ def actions_page(request):
             "counts": selectors.action_counts(now=now),
             "action_choices": ActionKind.choices,
             "users": selectors.action_users(),
+            "campaigns": selectors.action_campaigns(),
             "query": query.urlencode(),
         },
         status=400 if problems else 200,
