@@ -109,8 +109,17 @@ class ActionAdmin(admin.ModelAdmin):
 class ActionSubmissionAdmin(admin.ModelAdmin):
     """The history is a record of what was sent: read-only."""
 
-    list_display = ["workflow", "action", "user", "recorded_user", "submitted_at", "reported_at"]
-    list_filter = ["action", ActedFilter, "user", "submitted_at"]
+    list_display = [
+        "workflow",
+        "action",
+        "user",
+        "recorded_user",
+        "submitted_at",
+        "reported_at",
+        "requester_notice",
+        "requester_notified_at",
+    ]
+    list_filter = ["action", ActedFilter, "requester_notice", "user", "submitted_at"]
     list_select_related = ["workflow", "user"]
     search_fields = ["workflow__name", "batch"]
     date_hierarchy = "submitted_at"

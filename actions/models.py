@@ -125,6 +125,16 @@ class Action(models.Model):
         return next(iter(json.loads("{" + self.served + "}").values()))
 
 
+class RequesterNotice(models.TextChoices):
+    """Whether the workflow's requester was told of a submission (the form's checkbox)."""
+
+    NOT_ASKED = "", "not asked"
+    QUEUED = "queued", "queued"
+    SENT = "sent", "sent"
+    FAILED = "failed", "not sent"
+    NO_ADDRESS = "no_address", "no address known"
+
+
 class ActionSubmission(models.Model):
     """Every submission ever made, kept as history (who, when, what, when reported)."""
 
@@ -140,6 +150,13 @@ class ActionSubmission(models.Model):
     # Submissions made together (a workflow plus the similar workflows checked with it)
     # share a batch: the workflows an action was applied to.
     batch = models.UUIDField(null=True, blank=True, db_index=True)
+    # "Tell the requester": the address written to, when the mail went, or why it did not.
+    requester_notice = models.CharField(
+        max_length=16, blank=True, default="", choices=RequesterNotice.choices
+    )
+    requester_address = models.CharField(max_length=254, blank=True, default="")
+    requester_notified_at = models.DateTimeField(null=True, blank=True)
+    requester_problem = models.CharField(max_length=300, blank=True, default="")
 
     objects = ActionQuerySet.as_manager()
 

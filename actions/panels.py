@@ -17,7 +17,7 @@ from accounts.permissions import is_verified_operator
 from workflows import selectors as workflow_selectors
 from workflows.models import Workflow, short_task_name
 
-from . import selectors
+from . import requester_mail, selectors
 from .models import ActionKind
 from .post_parsing import TASK_VALUE_FIELDS, reasons_from_post
 from .validation import (
@@ -91,6 +91,28 @@ def workflow_panel(workflow: Workflow, user) -> dict:
     }
 
 
+def requester_state(workflow: Workflow, chosen_action: str, post: QueryDict | None) -> dict:
+    """The "tell the requester" box: to whom, whether it starts ticked, or why it cannot be."""
+    requestor = requester_mail.requestor_of(workflow)
+    address = requester_mail.address_of(requestor)
+    why_not = ""
+    if not requestor:
+        why_not = "the requester is not known yet (ReqMgr2 has not been read for this workflow)"
+    elif not address:
+        why_not = (
+            f"no mail address is known for the requester {requestor} (actions.tell_requester in config.yml)"
+        )
+    return {
+        "requestor": requestor,
+        "address": address,
+        "why_not": why_not,
+        "default_for": settings.WWT["actions"]["tell_requester"]["default_for"],
+        "ticked": post.get("tell_requester") == "1"
+        if post is not None
+        else requester_mail.ticked_by_default(chosen_action),
+    }
+
+
 def form_context(workflow: Workflow, post: QueryDict | None = None, errors: dict | None = None) -> dict:
     """Everything the form template needs: defaults on first show, the operator's input after an error."""
     errors = errors or {}
@@ -138,4 +160,5 @@ def form_context(workflow: Workflow, post: QueryDict | None = None, errors: dict
         "errors": errors,
         "error_messages": [m for ms in errors.values() for m in ms],
         "last_action": selectors.last_action(workflow),
+        "requester": requester_state(workflow, chosen, post),
     }

@@ -92,4 +92,6 @@ def submission_from_post(post: QueryDict, workflow: Workflow) -> dict:
         "action": action,
         "parameters": parameters_from_post(post, action),
         "reasons": reasons_from_post(post),
+        # An unticked box sends nothing: from the form, that is an explicit "no".
+        "tell_requester": post.get("tell_requester") == "1",
     }

@@ -22,6 +22,13 @@ class ActionSubmitSerializer(serializers.Serializer):
         "block (expanded into every task) and per-block `ban` lists (Auto sites less these)."
     )
     reasons = ReasonSerializer(many=True, min_length=1)
+    tell_requester = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Mail each workflow's ReqMgr2 requester the action and the long reasons once stored; "
+        "omitted or null: the action's default (actions.tell_requester.default_for, clone by default).",
+    )
 
 
 class StoredActionSerializer(serializers.Serializer):

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from . import requester_mail
 from .models import Action, ActionSubmission, Reason
 from .validation import ActionRejected, ValidatedAction, validate_action
 
@@ -20,15 +21,28 @@ __all__ = ["ActionRejected", "ReportResult", "mark_reported", "store_action", "s
 
 
 def submit_action(
-    *, user, workflows, action, parameters, reasons, now: datetime | None = None
+    *,
+    user,
+    workflows,
+    action,
+    parameters,
+    reasons,
+    tell_requester: bool | None = None,
+    now: datetime | None = None,
 ) -> list[Action]:
-    """Validate and store an action for `workflows` (names); return the stored actions."""
+    """Validate and store an action for `workflows` (names); return the stored actions.
+    `tell_requester` mails each workflow's requester once stored (None: the action's default,
+    `actions.tell_requester.default_for`)."""
     validated = validate_action(workflows=workflows, action=action, parameters=parameters, reasons=reasons)
-    return store_action(validated, user=user, now=now)
+    if tell_requester is None:
+        tell_requester = requester_mail.ticked_by_default(validated.action)
+    return store_action(validated, user=user, now=now, tell_requester=tell_requester)
 
 
 @transaction.atomic
-def store_action(validated: ValidatedAction, *, user, now: datetime | None = None) -> list[Action]:
+def store_action(
+    validated: ValidatedAction, *, user, now: datetime | None = None, tell_requester: bool = False
+) -> list[Action]:
     """Store an already validated action (the importer passes its own `now`)."""
     now = now or timezone.now()
     batch = uuid.uuid4()
@@ -37,21 +51,23 @@ def store_action(validated: ValidatedAction, *, user, now: datetime | None = Non
             [Reason(short=r["short"], long=r["long"], created_by=user) for r in validated.new_reasons],
             ignore_conflicts=True,  # another operator may have stored the same label meanwhile
         )
-    submissions = ActionSubmission.objects.bulk_create(
-        [
-            ActionSubmission(
-                workflow=workflow,
-                action=validated.action,
-                parameters=validated.parameters[workflow.name],
-                reasons=validated.reasons,
-                acdcs=validated.acdcs.get(workflow.name, []),
-                user=user,
-                submitted_at=now,
-                batch=batch,
-            )
-            for workflow in validated.workflows
-        ]
-    )
+    submissions = [
+        ActionSubmission(
+            workflow=workflow,
+            action=validated.action,
+            parameters=validated.parameters[workflow.name],
+            reasons=validated.reasons,
+            acdcs=validated.acdcs.get(workflow.name, []),
+            user=user,
+            submitted_at=now,
+            batch=batch,
+        )
+        for workflow in validated.workflows
+    ]
+    if tell_requester:
+        requester_mail.mark_requested(submissions, validated.workflows)
+        requester_mail.queue_batch(batch)  # runs once this transaction commits, never on rollback
+    submissions = ActionSubmission.objects.bulk_create(submissions)
     existing = {
         a.workflow_id: a for a in Action.objects.select_for_update().filter(workflow__in=validated.workflows)
     }

@@ -55,7 +55,8 @@ def submit_action(request):
         request,
         f"{ActionKind(submission['action']).label} submitted for {workflow.name}"
         + (f" and {others} similar workflow(s)" if others else "")
-        + "; Unified picks it up within minutes.",
+        + "; Unified picks it up within minutes."
+        + (" The requester is told by mail." if submission["tell_requester"] else ""),
     )
     return HttpResponseRedirect(_workflow_page(workflow.name))
 

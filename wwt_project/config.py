@@ -50,6 +50,13 @@ DEFAULTS = {
         # changes nothing and false no longer opens getaction (use getaction_open).
         "require_key_for_getaction": False,
         "report_retry_window_seconds": 0,
+        # "Tell the requester" mails the workflow's ReqMgr2 Requestor about a submitted action.
+        "tell_requester": {
+            "default_for": ["clone"],  # actions whose form ticks the box at first
+            "domain": "cern.ch",  # Requestor "jdoe" -> jdoe@cern.ch ("": only the table below)
+            "addresses": {},  # {requestor: address}, exceptions to the domain rule
+            "page_url": None,  # e.g. https://wwt.example.cern.ch: the mail links the workflow page
+        },
     },
     "clustering": {
         "n_clusters": 10,
@@ -73,8 +80,13 @@ DEFAULTS = {
     "errors": {"keep_logcollect_cleanup": False},
 }
 
-_MAP_OF_STRINGS = ("sources.storage_hosts",)
-_LIST_OF_STRINGS = ("accounts.allowed_domains", "accounts.whitelisted_emails", "actions.enabled")
+_MAP_OF_STRINGS = ("sources.storage_hosts", "actions.tell_requester.addresses")
+_LIST_OF_STRINGS = (
+    "accounts.allowed_domains",
+    "accounts.whitelisted_emails",
+    "actions.enabled",
+    "actions.tell_requester.default_for",
+)
 _ACTION_NAMES = {"acdc", "recovery", "clone", "special"}
 
 
@@ -84,7 +96,7 @@ def _check_value(path: str, default, value):
             isinstance(k, str) and isinstance(v, str) and k.strip() and v.strip() for k, v in value.items()
         ):
             raise ConfigError(f"config key '{path}' must be a mapping of names to names, e.g. {{host: site}}")
-        # Host names are case-insensitive: keep them lower case, as sites.site_of_location looks them up.
+        # Host names and CERN logins are case-insensitive: keep them lower case, as lookups do.
         return {k.strip().lower(): v.strip() for k, v in value.items()}
     if isinstance(default, dict):
         if not isinstance(value, dict):
@@ -139,12 +151,16 @@ def _copy(default):
 def validate_config(given: dict) -> dict:
     """Merge `given` over the defaults; raise ConfigError naming the first bad key."""
     config = _merge("", DEFAULTS, given or {})
-    unknown = set(config["actions"]["enabled"]) - _ACTION_NAMES
-    if unknown:
-        raise ConfigError(
-            f"config key 'actions.enabled' holds unknown action(s) {sorted(unknown)}; "
-            f"choose from {sorted(_ACTION_NAMES)}"
-        )
+    for key in ("enabled", "tell_requester.default_for"):
+        names = config["actions"]
+        for part in key.split("."):
+            names = names[part]
+        unknown = set(names) - _ACTION_NAMES
+        if unknown:
+            raise ConfigError(
+                f"config key 'actions.{key}' holds unknown action(s) {sorted(unknown)}; "
+                f"choose from {sorted(_ACTION_NAMES)}"
+            )
     if config["actions"]["getaction_open"] and config["actions"]["require_key_for_getaction"]:
         raise ConfigError(
             "config keys 'actions.getaction_open' and 'actions.require_key_for_getaction' contradict "

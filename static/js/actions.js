@@ -39,9 +39,20 @@
     }
   }
 
+  // "Tell the requester" starts ticked for the actions config.yml names (clone by default),
+  // following the chosen action until the operator ticks or unticks it by hand.
+  var tell = form.querySelector("input[name=tell_requester]");
+  var tellTouched = false;
+  function followTellDefault() {
+    if (!tell || tellTouched || tell.disabled) { return; }
+    var ticked = (tell.getAttribute("data-default-for") || "").split(" ");
+    tell.checked = ticked.indexOf(chosenAction()) >= 0;
+  }
+
   form.addEventListener("change", function (event) {
     var target = event.target;
-    if (target.name === "action") { showAction(); }
+    if (target === tell) { tellTouched = true; }
+    if (target.name === "action") { showAction(); followTellDefault(); }
     if (target.name && /-sites_method$/.test(target.name)) { showSites(target.closest("fieldset")); }
     if (target.name === "reason_short") { fillLong(target); }
   });
