@@ -80,3 +80,28 @@ def test_refresh_this_workflow_now_says_nothing_was_queued(redis_went_down, oper
     html = response.content.decode()
     assert "Not refreshed: The task queue (Redis) is unreachable" in html
     assert "Fetching…" not in html  # nothing queued, nothing said to be on its way
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_action_is_stored_when_the_requester_mail_cannot_be_queued(redis_went_down, operator_client):
+    """The broker really stopped: the action is stored and served; its history says the mail
+    to the requester was not sent, and why."""
+    from actions.models import Action, ActionSubmission, RequesterNotice
+    from tests.factories import WorkflowFactory
+
+    workflow = WorkflowFactory(request_parameters={"requestor": "jdoe"})
+    response = operator_client.post(
+        "/submitaction",
+        {
+            "workflow": workflow.name,
+            "action": "clone",
+            "reason_short": "",
+            "reason_long": "kill and clone with more memory",
+            "tell_requester": "1",
+        },
+    )
+    assert response.status_code == 302
+    assert Action.objects.filter(workflow=workflow, reported_at=None).exists()
+    history = ActionSubmission.objects.get(workflow=workflow)
+    assert history.requester_notice == RequesterNotice.FAILED
+    assert "task queue (Redis) was unreachable" in history.requester_problem
