@@ -109,17 +109,20 @@ def test_the_form_tells_the_requester_once_after_commit(
 def test_nothing_is_sent_when_the_submission_rolls_back(
     verified_operator, requested, sources, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            submit_action(
-                user=verified_operator,
-                workflows=[requested[0].name],
-                action="clone",
-                parameters={"memory": "4000"},
-                reasons=[REASON],
-                tell_requester=True,
-            )
-            raise RuntimeError("a later write of the same transaction failed")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        submit_action(
+            user=verified_operator,
+            workflows=[requested[0].name],
+            action="clone",
+            parameters={"memory": "4000"},
+            reasons=[REASON],
+            tell_requester=True,
+        )
+        raise RuntimeError("a later write of the same transaction failed")
     assert callbacks == [] and mail.outbox == []
     assert not ActionSubmission.objects.exists()
 
