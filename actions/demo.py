@@ -1,5 +1,7 @@
-"""Past actions for the demo, so the action predictor has something to learn from and the
-workflow page shows a suggestion from the start. Used by `manage.py load_demo_data` only.
+"""Past actions for the demo, so the action predictor has something to learn from, the
+workflow page shows a suggestion from the start, and /actions/ and getaction have something to
+show: each workflow's submission is also its current action, most reported done by Unified, a
+few still pending (some for more than a day). Used by `manage.py load_demo_data` only.
 """
 
 import random
@@ -7,7 +9,9 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from .models import ActionSubmission
+from workflows.models import Workflow
+
+from .models import Action, ActionSubmission
 
 # What operators usually do about a main exit code (the procedures table, in short).
 FILE_CODES = {84, 85, 92, 8020, 8021, 8028}
@@ -30,6 +34,9 @@ def _action_for(exit_code: int, task: str, rng: random.Random) -> tuple[str, dic
 
 # Enough to train on, few enough that training at load time takes seconds, not minutes.
 MAX_DEMO_SUBMISSIONS = 80
+# Of those, the current actions Unified has not acted on yet: recent ones, and late ones.
+DEMO_PENDING, DEMO_LATE = 6, 3
+DEMO_OPERATOR = "demo-operator"
 
 
 def create_demo_submissions(
@@ -54,9 +61,38 @@ def create_demo_submissions(
                 action=action,
                 parameters=parameters,
                 reasons=[{"short": f"demo: {exit_code}", "long": "generated with the demo data"}],
+                recorded_user=DEMO_OPERATOR,
                 submitted_at=submitted_at,
                 reported_at=submitted_at + timedelta(minutes=30),
             )
         )
-    ActionSubmission.objects.bulk_create(submissions)
+    for number, submission in enumerate(
+        rng.sample(submissions, min(len(submissions), DEMO_PENDING + DEMO_LATE))
+    ):
+        submission.reported_at = None
+        if number < DEMO_PENDING:  # submitted minutes ago: Unified has not polled yet
+            submission.submitted_at = now - timedelta(minutes=rng.randint(2, 50))
+    submissions = ActionSubmission.objects.bulk_create(submissions)
+    _current_actions(submissions)
     return len(submissions)
+
+
+def _current_actions(submissions: list[ActionSubmission]) -> None:
+    names = dict(
+        Workflow.objects.filter(pk__in=[s.workflow_id for s in submissions]).values_list("pk", "name")
+    )
+    actions = []
+    for submission in submissions:
+        action = Action(
+            workflow_id=submission.workflow_id,
+            action=submission.action,
+            parameters=submission.parameters,
+            reasons=submission.reasons,
+            recorded_user=submission.recorded_user,
+            submitted_at=submission.submitted_at,
+            reported_at=submission.reported_at,
+            submission=submission,
+        )
+        action.render_served(username=submission.recorded_user, workflow_name=names[submission.workflow_id])
+        actions.append(action)
+    Action.objects.bulk_create(actions)

@@ -5,7 +5,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from actions.models import ActionSubmission
+from actions.demo import DEMO_LATE, DEMO_PENDING
+from actions.models import Action, ActionSubmission
 from clustering.models import ClusterMembership, Predictor, ReclusteringJob
 from errors import demo, demo_loader, ingestion
 from errors.models import ErrorCount, ErrorHistory
@@ -41,6 +42,12 @@ def test_demo_command_loads_once(settings, tmp_path):
     acted_on = Workflow.objects.filter(action_submissions__isnull=False).distinct()
     assert acted_on.count() == ActionSubmission.objects.count() >= 10
     assert not acted_on.filter(name__in=demo.TOUR_WORKFLOWS).exists()
+    # Each is the workflow's current action too: most reported, a few pending for getaction.
+    assert Action.objects.count() == ActionSubmission.objects.count()
+    pending = Action.objects.filter(reported_at=None)
+    assert pending.count() == DEMO_PENDING + DEMO_LATE
+    assert set(pending.values_list("submission__reported_at", flat=True)) == {None}
+    assert all(action.served_entry()["user"] == "demo-operator" for action in pending)
     assert Predictor.objects.exclude(model_file="").count() == 1
     assert (tmp_path / "demo" / "sources" / "site_status.json").exists()
     clustered = ClusterMembership.objects.filter(clustering__state=ReclusteringJob.State.DONE)

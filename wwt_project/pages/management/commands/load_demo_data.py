@@ -3,7 +3,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from actions.demo import create_demo_submissions
+from actions.demo import DEMO_LATE, DEMO_PENDING, create_demo_submissions
 from clustering.exceptions import ClusteringError
 from clustering.jobs import recluster_workflows
 from clustering.prediction import train_predictor
@@ -41,7 +41,8 @@ class Command(BaseCommand):
         made = create_demo_submissions(
             main_errors(exclude_workflows=demo.TOUR_WORKFLOWS), seed=seed, days=days
         )
-        self.stdout.write(f"past actions: {made}")
+        pending = DEMO_PENDING + DEMO_LATE
+        self.stdout.write(f"past actions: {made}, of which {pending} still pending for Unified")
         # Cluster and train once now, so the demo's workflow pages list similar workflows
         # and a suggestion before the daily schedules first run.
         try:
