@@ -29,6 +29,8 @@ from .serializers import (
     ReportReplySerializer,
     ReportRequestSerializer,
     StoredActionSerializer,
+    WithdrawReplySerializer,
+    WithdrawRequestSerializer,
 )
 from .validation import is_text
 
@@ -288,3 +290,61 @@ class SubmitActionView(APIView):
             for action in actions
         ]
         return Response(StoredActionSerializer(stored, many=True).data, status=201)
+
+
+_WITHDRAW_SCHEMA = {
+    "summary": "Withdraw a pending action",
+    "description": "getaction stops serving it at once; the history keeps who withdrew it and why. "
+    "An action Unified already reported done cannot be withdrawn (409).",
+    "request": WithdrawRequestSerializer,
+    "responses": {
+        200: WithdrawReplySerializer,
+        400: OpenApiTypes.OBJECT,
+        404: OpenApiResponse(OpenApiTypes.OBJECT, description="no such workflow, or nothing pending"),
+        409: OpenApiResponse(OpenApiTypes.OBJECT, description="already reported by Unified"),
+    },
+}
+
+
+class _WithdrawView(APIView):
+    """Withdraw a workflow's pending action, the reason in a JSON body {"reason": ...}."""
+
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    permission_classes = [IsVerifiedOperator]
+    parser_classes = [NestingSafeJSONParser]
+    renderer_classes = [JSONRenderer]
+
+    def withdraw(self, request, workflow: str):
+        body = request.data if isinstance(request.data, dict) else {}
+        # ActionRejected (no reason) is answered 400 by the API's exception handler.
+        result = services.withdraw_actions([workflow], user=request.user, reason=body.get("reason"))
+        if refusal := result.refusal(workflow):
+            status, message = refusal
+            return Response({"detail": message}, status=status)
+        return Response(
+            WithdrawReplySerializer(
+                {
+                    "workflow": workflow,
+                    "action": result.withdrawn[workflow],
+                    "withdrawn_at": result.withdrawn_at,
+                    "withdrawn_by": request.user.username,
+                    "reason": result.reason,
+                }
+            ).data
+        )
+
+
+class WithdrawActionView(_WithdrawView):
+    """`DELETE /api/actions/<workflow>/`."""
+
+    @extend_schema(**_WITHDRAW_SCHEMA)
+    def delete(self, request, workflow: str):
+        return self.withdraw(request, workflow)
+
+
+class WithdrawActionPostView(_WithdrawView):
+    """`POST /api/actions/<workflow>/withdraw/`: the same, for clients that cannot send DELETE."""
+
+    @extend_schema(**_WITHDRAW_SCHEMA)
+    def post(self, request, workflow: str):
+        return self.withdraw(request, workflow)
