@@ -177,6 +177,14 @@ def last_submission_prefill(submission) -> Prefill | None:
     )
 
 
+def opening_prefill(workflow: Workflow, history: list | None = None) -> Prefill | None:
+    """What the form opens with: the last action sent for `workflow` (`history`, newest first,
+    when the caller already has it), or None (the defaults)."""
+    if history is None:
+        history = selectors.action_history(workflow, limit=1)
+    return last_submission_prefill(history[0] if history else None)
+
+
 def parameter_lines(action: str, parameters: dict) -> list[str]:
     """Served parameters as short readable lines: one per task for acdc/recovery."""
     if not isinstance(parameters, dict):
@@ -235,7 +243,7 @@ def workflow_panel(workflow: Workflow, user) -> dict:
     can_submit = is_verified_operator(user)
     history = selectors.action_history(workflow)
     if can_submit:
-        panel = form_context(workflow, prefill=last_submission_prefill(history[0] if history else None))
+        panel = form_context(workflow, prefill=opening_prefill(workflow, history))
     else:
         panel = {"last_action": selectors.last_action(workflow)}
     last = panel["last_action"]

@@ -38,7 +38,8 @@ def submit_action(request):
         return HttpResponseBadRequest("A workflow name cannot hold a NUL character.")
     workflow = get_object_or_404(Workflow, name=name)
     if request.method == "GET":
-        return render(request, "actions/submit.html", panels.form_context(workflow))
+        context = panels.form_context(workflow, prefill=panels.opening_prefill(workflow))
+        return render(request, "actions/submit.html", context)
     submission = post_parsing.submission_from_post(request.POST, workflow)
     try:
         stored = services.submit_action(user=request.user, **submission)
