@@ -247,3 +247,12 @@ def test_the_default_table_is_the_documented_one():
         "completed",
         "running-closed",
     }
+
+
+def test_config_example_documents_the_default_table():
+    from django.conf import settings
+
+    from wwt_project.config import load_config
+
+    example = load_config(settings.BASE_DIR / "config.example.yml")["actions"]["allowed_by_status"]
+    assert example == validate_config({})["actions"]["allowed_by_status"]
