@@ -8,8 +8,8 @@ Reading the POST back is `actions.post_parsing`.
 Pre-filling: `form_context(workflow, prefill=Prefill(...))` opens the form filled with an
 action-like value (`action`, `parameters` as getaction serves them or in the API shape with an
 `AllSteps` block, `reasons` [{"short", "long"}]) and shows `Prefill.note` above it. The
-workflow page passes `last_submission_prefill(...)` (the last action sent); a suggestion can
-pass its own. `prefill_post(...)` turns the value into the form's own field names, so the form
+workflow page and /submitaction pass `opening_prefill(workflow)` (the last action sent); a
+suggestion can pass its own. `prefill_post(...)` turns the value into the form's own field names, so the form
 renders it exactly as if the operator had typed it.
 """
 
@@ -123,9 +123,10 @@ def _put_block(post: QueryDict, prefix: str, block: dict, *, is_task: bool) -> N
 
 def prefill_tasks(tasks: list[str], prefill: Prefill | None) -> list[str]:
     """The form's task list, plus the tasks the pre-filled action names that it lacks."""
-    if prefill is None or prefill.action not in (ActionKind.ACDC, ActionKind.RECOVERY):
+    parameters = prefill.parameters if prefill is not None else None
+    if not isinstance(parameters, dict) or prefill.action not in (ActionKind.ACDC, ActionKind.RECOVERY):
         return tasks
-    named = [t for t in prefill.parameters if t != ALL_STEPS and isinstance(prefill.parameters[t], dict)]
+    named = [t for t in parameters if t != ALL_STEPS and isinstance(parameters[t], dict)]
     return tasks + [task for task in named if task not in tasks]
 
 
@@ -298,7 +299,7 @@ def form_context(
         "missing_actions": list(rule.missing.values()),
         "prefill_note": prefill.note if prefill is not None else "",
         "prefilled_action_missing": (
-            rule.missing.get(prefill.action, "")
+            rule.missing.get(prefill.action) or f"{prefill.action} is not offered here"
             if prefill is not None and prefill.action not in actions
             else ""
         ),

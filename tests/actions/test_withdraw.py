@@ -6,6 +6,7 @@ import json
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from actions.models import Action, ActionSubmission
@@ -311,3 +312,22 @@ def test_the_history_admin_lists_withdrawals(admin_client, verified_operator, pe
     withdraw_actions([pending[0].name], user=verified_operator, reason="x")
     page = admin_client.get("/admin/actions/actionsubmission/")
     assert page.status_code == 200 and "Withdrawn by" in page.content.decode()
+
+
+def test_withdrawn_submissions_do_not_train_the_predictor(verified_operator, db):
+    from clustering import prediction
+    from tests.clustering.conftest import add_errors
+
+    kept, taken_back = (
+        add_errors("wf_kept", [(84, "T2_CH_CERN", 3)]),
+        add_errors("wf_back", [(50660, "T1_US_FNAL", 5)]),
+    )
+    ActionSubmission.objects.create(workflow=kept, action="acdc", submitted_at=timezone.now())
+    ActionSubmission.objects.create(
+        workflow=taken_back,
+        action="clone",
+        submitted_at=timezone.now(),
+        withdrawn_at=timezone.now(),
+        withdrawn_reason="x",
+    )
+    assert prediction.training_set().targets["action"].tolist() == ["acdc"]
