@@ -1,5 +1,7 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
 
 from . import services
 from .models import Action, ActionSubmission, Reason
@@ -93,9 +95,44 @@ class ActionAdmin(admin.ModelAdmin):
         "submission",
     ]
     readonly_fields = ["workflow", "user", "submitted_at", "reported_at", "acdcs", "submission"]
+    actions = ["withdraw_selected"]
 
     def has_add_permission(self, request):
         return False
+
+    @admin.action(description="Withdraw the selected pending actions (asks for a reason)")
+    def withdraw_selected(self, request, queryset):
+        """First a page asking why; then the same service as the form and the API, in one
+        transaction. Reported actions are left as they are, and named."""
+        names = list(queryset.order_by("workflow__name").values_list("workflow__name", flat=True))
+        reason = request.POST.get("reason", "")
+        error = ""
+        if "apply" in request.POST:
+            try:
+                result = services.withdraw_actions(names, user=request.user, reason=reason)
+            except ActionRejected as exc:
+                error = "; ".join(exc.messages)
+            else:
+                if result.withdrawn:
+                    self.message_user(request, f"Withdrawn: {len(result.withdrawn)} pending action(s).")
+                refused = [result.refusal(name)[1] for name in names if name not in result.withdrawn]
+                for message in refused:
+                    self.message_user(request, message, level=messages.WARNING)
+                return None
+        return TemplateResponse(
+            request,
+            "admin/actions/action/withdraw.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Withdraw actions",
+                "opts": self.model._meta,
+                "queryset": queryset.select_related("workflow"),
+                "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+                "reason": reason,
+                "error": error,
+            },
+            status=400 if error else 200,
+        )
 
     def save_model(self, request, obj, form, change):
         if form.validated is None:
@@ -118,9 +155,11 @@ class ActionSubmissionAdmin(admin.ModelAdmin):
         "reported_at",
         "requester_notice",
         "requester_notified_at",
+        "withdrawn_at",
+        "withdrawn_by",
     ]
     list_filter = ["action", ActedFilter, "requester_notice", "user", "submitted_at"]
-    list_select_related = ["workflow", "user"]
+    list_select_related = ["workflow", "user", "withdrawn_by"]
     search_fields = ["workflow__name", "batch"]
     date_hierarchy = "submitted_at"
 

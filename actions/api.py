@@ -29,6 +29,8 @@ from .serializers import (
     ReportReplySerializer,
     ReportRequestSerializer,
     StoredActionSerializer,
+    WithdrawReplySerializer,
+    WithdrawRequestSerializer,
 )
 from .validation import is_text
 
@@ -288,3 +290,72 @@ class SubmitActionView(APIView):
             for action in actions
         ]
         return Response(StoredActionSerializer(stored, many=True).data, status=201)
+
+
+_WITHDRAW_RESPONSES = {
+    200: WithdrawReplySerializer,
+    400: OpenApiResponse(OpenApiTypes.OBJECT, description='no reason given: {"reason": [message]}'),
+    404: OpenApiResponse(OpenApiTypes.OBJECT, description="no such workflow, or nothing pending"),
+    409: OpenApiResponse(OpenApiTypes.OBJECT, description="already reported done by Unified"),
+}
+_WITHDRAW_DESCRIPTION = (
+    "getaction stops serving it at once; the history keeps who withdrew it and why (a reason is "
+    "required). An action Unified already reported done cannot be withdrawn (409)."
+)
+
+
+class _WithdrawView(APIView):
+    """Withdraw a workflow's pending action (verified operators; session or API token)."""
+
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    permission_classes = [IsVerifiedOperator]
+    parser_classes = [NestingSafeJSONParser]
+    renderer_classes = [JSONRenderer]
+
+    def withdraw(self, request, workflow: str, reason):
+        # ActionRejected (no reason) is answered 400 by the API's exception handler.
+        result = services.withdraw_actions([workflow], user=request.user, reason=reason)
+        if refusal := result.refusal(workflow):
+            status, message = refusal
+            return Response({"detail": message}, status=status)
+        return Response(
+            WithdrawReplySerializer(
+                {
+                    "workflow": workflow,
+                    "action": result.withdrawn[workflow],
+                    "withdrawn_at": result.withdrawn_at,
+                    "withdrawn_by": request.user.username,
+                    "reason": result.reason,
+                }
+            ).data
+        )
+
+
+class WithdrawActionView(_WithdrawView):
+    """`DELETE /api/actions/<workflow>/?reason=...` (or the reason in a JSON body)."""
+
+    @extend_schema(
+        summary="Withdraw a pending action",
+        description=_WITHDRAW_DESCRIPTION
+        + ' The reason goes in the query (`?reason=`) or in a JSON body {"reason": ...}.',
+        parameters=[OpenApiParameter("reason", str, description="why it is withdrawn (required)")],
+        responses=_WITHDRAW_RESPONSES,
+    )
+    def delete(self, request, workflow: str):
+        body = request.data if isinstance(request.data, dict) else {}
+        return self.withdraw(request, workflow, body.get("reason", request.query_params.get("reason")))
+
+
+class WithdrawActionPostView(_WithdrawView):
+    """`POST /api/actions/<workflow>/withdraw/` with {"reason": ...}: the same, for clients that
+    cannot send DELETE."""
+
+    @extend_schema(
+        summary="Withdraw a pending action (POST)",
+        description=_WITHDRAW_DESCRIPTION,
+        request=WithdrawRequestSerializer,
+        responses=_WITHDRAW_RESPONSES,
+    )
+    def post(self, request, workflow: str):
+        body = request.data if isinstance(request.data, dict) else {}
+        return self.withdraw(request, workflow, body.get("reason"))

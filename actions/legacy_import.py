@@ -310,6 +310,7 @@ def _validate(group: list[LegacyAction], short_of: dict[str, str]) -> None:
             parameters=first.parameters,
             reasons=[{"short": short_of.get(long, ""), "long": long} for long in first.reasons],
             ask_acdc=False,
+            check_status=False,  # the history as it was, whatever the request's status is now
         )
     except ActionRejected as exc:
         if len(group) > 1:  # one workflow's problem must not sink the others

@@ -157,6 +157,13 @@ class ActionSubmission(models.Model):
     requester_address = models.CharField(max_length=254, blank=True, default="")
     requester_notified_at = models.DateTimeField(null=True, blank=True)
     requester_problem = models.CharField(max_length=300, blank=True, default="")
+    # A pending action an operator withdrew (services.withdraw_actions): who, when and why.
+    # Its Action row is gone, so getaction no longer serves it; the history keeps it.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    withdrawn_reason = models.TextField(blank=True, default="")
 
     objects = ActionQuerySet.as_manager()
 
@@ -169,3 +176,7 @@ class ActionSubmission(models.Model):
 
     def __str__(self):
         return f"{self.action} for {self.workflow} at {self.submitted_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def submitter(self) -> str:
+        return self.user.username if self.user_id else self.recorded_user

@@ -8,7 +8,10 @@ from datetime import datetime, timedelta
 from django.db.models import Aggregate, Q, QuerySet, TextField
 from django.utils import timezone
 
-from .models import Action, ActionKind, Reason
+from .models import Action, ActionKind, ActionSubmission, Reason
+
+# The workflow page shows this many of a workflow's past submissions.
+HISTORY_SHOWN = 20
 
 PENDING_TOO_LONG = timedelta(days=1)
 # A century: a longer age limit is a typo (and past about 10**9 days timedelta overflows).
@@ -56,6 +59,16 @@ def served_actions(*, days: int = 0, acted: int = 0, now: datetime | None = None
 def last_action(workflow) -> Action | None:
     """The current (pending or last reported) action of `workflow`, with its submitter."""
     return Action.objects.select_related("user").filter(workflow=workflow).first()
+
+
+def action_history(workflow, limit: int = HISTORY_SHOWN) -> list[ActionSubmission]:
+    """The workflow's submissions, newest first (the last one sent first), with who sent and
+    who withdrew them: one query."""
+    return list(
+        ActionSubmission.objects.filter(workflow=workflow)
+        .select_related("user", "withdrawn_by")
+        .order_by("-submitted_at", "-pk")[:limit]
+    )
 
 
 def past_reasons() -> list[Reason]:

@@ -44,6 +44,18 @@ class StoredActionSerializer(serializers.Serializer):
     ACDCs = serializers.ListField(child=serializers.CharField())
 
 
+class WithdrawRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(help_text="why the action is withdrawn (required; kept in the history)")
+
+
+class WithdrawReplySerializer(serializers.Serializer):
+    workflow = serializers.CharField()
+    action = serializers.CharField()
+    withdrawn_at = serializers.DateTimeField()
+    withdrawn_by = serializers.CharField()
+    reason = serializers.CharField()
+
+
 class ReportRequestSerializer(serializers.Serializer):
     key = serializers.CharField()
     workflows = serializers.ListField(child=serializers.CharField())

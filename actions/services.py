@@ -3,6 +3,8 @@
 `submit_action(...)` validates (raising `ActionRejected`, nothing stored) then, in one
 transaction, replaces each workflow's pending action, appends the history and stores new
 short reasons. `mark_reported(...)` is what /reportaction does: one atomic conditional update.
+`withdraw_actions(...)` takes pending actions back: getaction stops serving them, the history
+keeps who withdrew them and why.
 """
 
 import uuid
@@ -13,11 +15,22 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from . import requester_mail
-from .models import Action, ActionSubmission, Reason
-from .validation import ActionRejected, ValidatedAction, validate_action
+from workflows.models import Workflow
 
-__all__ = ["ActionRejected", "ReportResult", "mark_reported", "store_action", "submit_action"]
+from . import requester_mail
+
+from .models import Action, ActionSubmission, Reason
+from .validation import MAX_LONG_REASON, ActionRejected, ValidatedAction, is_text, validate_action
+
+__all__ = [
+    "ActionRejected",
+    "ReportResult",
+    "WithdrawResult",
+    "mark_reported",
+    "store_action",
+    "submit_action",
+    "withdraw_actions",
+]
 
 
 def submit_action(
@@ -148,4 +161,100 @@ def mark_reported(workflows: list[str], *, now: datetime | None = None) -> Repor
     if pending_ids:
         Action.objects.filter(pk__in=pending_ids, reported_at__isnull=True).update(reported_at=now)
         ActionSubmission.objects.filter(pk__in=submission_ids).update(reported_at=now)
+    return result
+
+
+@dataclass
+class WithdrawResult:
+    """What withdraw_actions did with each workflow name: `withdrawn` ones ({name: action}) are
+    no longer served; `already_reported` ones (Unified acted on them) and those with
+    `no_pending_action` (none, or already withdrawn) were left as they were; `unknown` names no
+    workflow."""
+
+    reason: str
+    withdrawn_at: datetime
+    withdrawn: dict[str, str] = field(default_factory=dict)
+    already_reported: dict[str, datetime] = field(default_factory=dict)
+    no_pending_action: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+
+    def refusal(self, name: str) -> tuple[int, str] | None:
+        """(HTTP status, message) when `name` was not withdrawn, else None (form and API alike)."""
+        if name in self.unknown:
+            return 404, f"No workflow is named {name}."
+        if name in self.no_pending_action:
+            return 404, f"{name} has no pending action to withdraw (none was submitted, or it was withdrawn)."
+        if name in self.already_reported:
+            return 409, (
+                f"The action of {name} was reported done by Unified on "
+                f"{self.already_reported[name]:%Y-%m-%d %H:%M} UTC: it cannot be withdrawn."
+            )
+        return None
+
+
+def _withdraw_reason(reason) -> str:
+    """The reason cleaned, or ActionRejected (nothing is withdrawn without one)."""
+    if not isinstance(reason, str) or not is_text(reason) or not reason.strip():
+        raise ActionRejected({"reason": ["say why the action is withdrawn (a reason is required)"]})
+    if len(reason.strip()) > MAX_LONG_REASON:
+        raise ActionRejected({"reason": [f"the reason is longer than {MAX_LONG_REASON} characters"]})
+    return reason.strip()
+
+
+@transaction.atomic
+def withdraw_actions(workflows: list[str], *, user, reason, now: datetime | None = None) -> WithdrawResult:
+    """Withdraw the pending actions of `workflows` (names), in one transaction.
+
+    Each pending action's history row records who withdrew it, when and why, and its Action row
+    is deleted, so getaction stops serving it at once. A reported action is refused (Unified
+    already acted on it). Raises ActionRejected, nothing changed, when the reason is missing."""
+    reason = _withdraw_reason(reason)
+    now = now or timezone.now()
+    names = list(dict.fromkeys(workflows))
+    known = set(Workflow.objects.filter(name__in=names).values_list("name", flat=True))
+    # Locked as mark_reported locks them: a report and a withdrawal of one action never both win.
+    actions = {
+        action.workflow.name: action
+        for action in Action.objects.select_for_update(of=("self",))
+        .select_related("workflow")
+        .filter(workflow__name__in=names)
+    }
+    result = WithdrawResult(reason=reason, withdrawn_at=now)
+    pending: list[Action] = []
+    for name in names:
+        action = actions.get(name)
+        if name not in known:
+            result.unknown.append(name)
+        elif action is None:
+            result.no_pending_action.append(name)
+        elif action.reported_at is not None:
+            result.already_reported[name] = action.reported_at
+        else:
+            pending.append(action)
+            result.withdrawn[name] = action.action
+    if not pending:
+        return result
+    withdrawal = {"withdrawn_at": now, "withdrawn_by": user, "withdrawn_reason": reason}
+    ActionSubmission.objects.filter(pk__in=[a.submission_id for a in pending if a.submission_id]).update(
+        **withdrawal
+    )
+    # An action stored before submissions were linked to it gets its history row now.
+    ActionSubmission.objects.bulk_create(
+        [
+            ActionSubmission(
+                workflow=action.workflow,
+                action=action.action,
+                parameters=action.parameters,
+                reasons=action.reasons,
+                user=action.user,
+                recorded_user=action.recorded_user,
+                submitted_at=action.submitted_at,
+                acdcs=action.acdcs,
+                **withdrawal,
+            )
+            for action in pending
+            if not action.submission_id
+        ]
+    )
+    Action.objects.filter(pk__in=[a.pk for a in pending], reported_at__isnull=True).delete()
     return result

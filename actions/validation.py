@@ -11,13 +11,12 @@ keyed by where it is (`action`, `workflows`, `reasons`, `parameters.<task>.<fiel
 import re
 from dataclasses import dataclass, field
 
-from django.conf import settings
-
 from workflows import selectors as workflow_selectors
 from workflows.models import Step, Workflow, short_task_name
 from wwt_project.api_errors import FieldErrors
 
 from .models import ActionKind, Reason
+from .status_rules import enabled_actions, status_rule
 
 ALL_STEPS = "AllSteps"
 SPLITTINGS = ["2x", "3x", "10x", "20x", "50x", "100x", "200x", "max"]
@@ -53,12 +52,6 @@ class ValidatedAction:
     reasons: list[dict]  # [{"short", "long"}], long always filled
     new_reasons: list[dict] = field(default_factory=list)  # short reasons to store for reuse
     acdcs: dict[str, list[str]] = field(default_factory=dict)  # workflow name -> ACDC names
-
-
-def enabled_actions() -> list[str]:
-    """Actions offered, in form order; recovery only when config.yml enables it."""
-    enabled = set(settings.WWT["actions"]["enabled"])
-    return [kind.value for kind in ActionKind if kind.value in enabled]
 
 
 def is_default_task(task: str) -> bool:
@@ -423,11 +416,26 @@ def _requested_after(acdc: Workflow, original: Workflow) -> bool:
     return acdc.first_seen > original.first_seen if acdc.first_seen and original.first_seen else False
 
 
-def validate_action(*, workflows, action, parameters, reasons, ask_acdc: bool = True) -> ValidatedAction:
+def _status_allows(action: str, workflows: list[Workflow], errors: _Errors) -> None:
+    """The guard-rails: each workflow's stored ReqMgr2 status must allow `action`."""
+    for workflow in workflows:
+        rule = status_rule(workflow)
+        if action in rule.missing:
+            errors.add(
+                "action",
+                f"{workflow.name}: {rule.missing[action]}, as ReqMgr2 said on "
+                f"{rule.fetched_at:%Y-%m-%d %H:%M} UTC",
+            )
+
+
+def validate_action(
+    *, workflows, action, parameters, reasons, ask_acdc: bool = True, check_status: bool = True
+) -> ValidatedAction:
     """Check a submission in the API shape; return what to store and serve, or raise ActionRejected.
 
     `ask_acdc=False` (the importer) makes no outside call: tasks are only those stored here and
-    Auto sites are none, so each task must name its sites."""
+    Auto sites are none, so each task must name its sites. `check_status=False` (the importer
+    again: history as it was) skips the guard-rails of the request's ReqMgr2 status."""
     errors = _Errors()
     given = {"workflows": workflows, "action": action, "parameters": parameters, "reasons": reasons}
     for place, value in given.items():
@@ -439,6 +447,8 @@ def validate_action(*, workflows, action, parameters, reasons, ask_acdc: bool = 
         hint = " (recovery is off: Unified does not act on it)" if action == ActionKind.RECOVERY else ""
         errors.add("action", f"choose one of {', '.join(enabled_actions())}, got {action!r}{hint}")
     found = _workflows(workflows, errors)
+    if check_status and action in enabled_actions():
+        _status_allows(action, found, errors)
     cleaned_reasons, new_reasons = _reasons(reasons, errors)
     served: dict[str, dict] = {}
     # Parameters are checked even when reasons are missing, so the operator sees every error at once.

@@ -43,7 +43,8 @@ def submit_action(request):
         return HttpResponseBadRequest("A workflow name cannot hold a NUL character.")
     workflow = get_object_or_404(Workflow, name=name)
     if request.method == "GET":
-        return render(request, "actions/submit.html", panels.form_context(workflow))
+        context = panels.form_context(workflow, prefill=panels.opening_prefill(workflow))
+        return render(request, "actions/submit.html", context)
     submission = post_parsing.submission_from_post(request.POST, workflow)
     try:
         stored = services.submit_action(user=request.user, **submission)
@@ -57,6 +58,42 @@ def submit_action(request):
         + (f" and {others} similar workflow(s)" if others else "")
         + "; Unified picks it up within minutes."
         + (" The requester is told by mail." if submission["tell_requester"] else ""),
+    )
+    return HttpResponseRedirect(_workflow_page(workflow.name))
+
+
+@verified_required
+@require_http_methods(["GET", "POST"])
+def withdraw_action(request):
+    """GET shows the withdraw form alone; POST withdraws the workflow's pending action and returns
+    to the workflow page, or re-renders here with the reason it was refused (400 no reason, 404
+    no workflow or nothing pending, 409 already reported)."""
+    name = request.POST.get("workflow") or request.GET.get("workflow")
+    if not name:
+        return HttpResponseBadRequest("Say which workflow: /withdrawaction?workflow=<name>")
+    if "\x00" in name:
+        return HttpResponseBadRequest("A workflow name cannot hold a NUL character.")
+    workflow = get_object_or_404(Workflow, name=name)
+    context = {"workflow": workflow, "last_action": selectors.last_action(workflow), "reason": ""}
+    if request.method == "GET":
+        return render(request, "actions/withdraw.html", context)
+    reason = request.POST.get("reason", "")
+    try:
+        result = services.withdraw_actions([workflow.name], user=request.user, reason=reason)
+    except ActionRejected as exc:
+        return render(
+            request, "actions/withdraw.html", {**context, "error_messages": exc.messages}, status=400
+        )
+    if refusal := result.refusal(workflow.name):
+        status, message = refusal
+        return render(
+            request,
+            "actions/withdraw.html",
+            {**context, "reason": reason, "error_messages": [message]},
+            status=status,
+        )
+    messages.success(
+        request, f"The pending action of {workflow.name} is withdrawn: Unified is no longer served it."
     )
     return HttpResponseRedirect(_workflow_page(workflow.name))
 

@@ -91,8 +91,9 @@ def training_set(submissions: QuerySet | None = None) -> TrainingSet:
     """Features (`log_counts`: log error counts per exit code, site and code × site pair)
     of each submission's workflow at submission time — from the history bucket nearest
     before it, or the current errors when the workflow has no history — with the action
-    and parameters submitted."""
+    and parameters submitted. Withdrawn submissions are left out: operators took them back."""
     submissions = submissions if submissions is not None else ActionSubmission.objects.all()
+    submissions = submissions.filter(withdrawn_at__isnull=True)
     rows = list(
         submissions.order_by("submitted_at", "pk").values_list(
             "pk", "workflow_id", "action", "parameters", "submitted_at"

@@ -57,6 +57,31 @@ DEFAULTS = {
             "addresses": {},  # {requestor: address}, exceptions to the domain rule
             "page_url": None,  # e.g. https://wwt.example.cern.ch: the mail links the workflow page
         },
+        # ReqMgr2 RequestStatus -> the actions the form offers and the API accepts for a request
+        # in it (also limited to `enabled`). A status not listed, or an unknown status (ReqMgr2
+        # not asked yet), offers every enabled action with a warning. Given in config.yml, the
+        # table replaces this one whole.
+        "allowed_by_status": {
+            **dict.fromkeys(
+                ["new", "assignment-approved", "assigned", "staging", "staged", "acquired"],
+                ["clone", "special"],
+            ),
+            **dict.fromkeys(["running", "running-open", "failed", "force-complete"], ["clone", "special"]),
+            **dict.fromkeys(["running-closed", "completed"], ["acdc", "recovery", "clone", "special"]),
+            **dict.fromkeys(
+                [
+                    "closed-out",
+                    "announced",
+                    "normal-archived",
+                    "aborted",
+                    "aborted-completed",
+                    "aborted-archived",
+                    "rejected",
+                    "rejected-archived",
+                ],
+                [],
+            ),
+        },
     },
     "clustering": {
         "n_clusters": 10,
@@ -81,6 +106,7 @@ DEFAULTS = {
 }
 
 _MAP_OF_STRINGS = ("sources.storage_hosts", "actions.tell_requester.addresses")
+_MAP_OF_ACTION_LISTS = ("actions.allowed_by_status",)
 _LIST_OF_STRINGS = (
     "accounts.allowed_domains",
     "accounts.whitelisted_emails",
@@ -91,6 +117,21 @@ _ACTION_NAMES = {"acdc", "recovery", "clone", "special"}
 
 
 def _check_value(path: str, default, value):
+    if path in _MAP_OF_ACTION_LISTS:
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and k.strip() and isinstance(v, list) and all(isinstance(a, str) for a in v)
+            for k, v in value.items()
+        ):
+            raise ConfigError(
+                f"config key '{path}' must map each ReqMgr2 status to a list of actions, e.g. "
+                "{completed: [acdc, clone, special], announced: []}"
+            )
+        unknown = sorted({a for v in value.values() for a in v} - _ACTION_NAMES)
+        if unknown:
+            raise ConfigError(
+                f"config key '{path}' holds unknown action(s) {unknown}; choose from {sorted(_ACTION_NAMES)}"
+            )
+        return {k.strip(): list(dict.fromkeys(v)) for k, v in value.items()}
     if path in _MAP_OF_STRINGS:
         if not isinstance(value, dict) or not all(
             isinstance(k, str) and isinstance(v, str) and k.strip() and v.strip() for k, v in value.items()

@@ -76,8 +76,13 @@ def test_no_server_error(label, api_world):
 
 
 # Whether a submission is accepted depends on the database (its workflows must exist, its tasks be
-# known), which no schema can say: for /api/actions/ every check runs but positive-data acceptance.
-DATA_DEPENDENT = {"POST /api/actions/": [positive_data_acceptance]}
+# known; a withdrawal needs a pending action), which no schema can say: for these every check runs
+# but positive-data acceptance.
+DATA_DEPENDENT = {
+    "POST /api/actions/": [positive_data_acceptance],
+    "DELETE /api/actions/{workflow}/": [positive_data_acceptance],
+    "POST /api/actions/{workflow}/withdraw/": [positive_data_acceptance],
+}
 
 
 @pytest.mark.parametrize("label", _operations())
