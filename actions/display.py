@@ -65,13 +65,15 @@ def readable_parameters(action: str, parameters: dict) -> list[ParameterGroup]:
     return [ParameterGroup("", _ordered(parameters, _CLONE_KEYS))]
 
 
-def parameters_in_one_line(action: str, parameters: dict) -> str:
-    """The same as one line of text (CSV cells, mail subjects): "Task: memory 4000 MB; sites A, B | …"."""
-    groups = readable_parameters(action, parameters)
-    if not groups:
-        return "all unchanged"
+def parameter_lines(action: str, parameters: dict) -> list[str]:
+    """One line per group: "Task: memory 4000 MB; sites A, B" (the history table, the mail)."""
     lines = []
-    for group in groups:
+    for group in readable_parameters(action, parameters):
         values = "; ".join(f"{label} {text}" if label else text for label, text in group.values)
         lines.append(f"{group.task}: {values}" if group.task else values)
-    return " | ".join(lines)
+    return lines
+
+
+def parameters_in_one_line(action: str, parameters: dict) -> str:
+    """The same as one line of text (CSV cells): "Task: memory 4000 MB; sites A, B | …"."""
+    return " | ".join(parameter_lines(action, parameters)) or "all unchanged"

@@ -25,6 +25,7 @@ from workflows import selectors as workflow_selectors
 from workflows.models import Workflow, short_task_name
 
 from . import requester_mail, selectors
+from .display import parameter_lines
 from .models import ActionKind
 from .post_parsing import TASK_VALUE_FIELDS, reasons_from_post
 from .status_rules import status_rule
@@ -184,43 +185,6 @@ def opening_prefill(workflow: Workflow, history: list | None = None) -> Prefill 
     if history is None:
         history = selectors.action_history(workflow, limit=1)
     return last_submission_prefill(history[0] if history else None)
-
-
-def parameter_lines(action: str, parameters: dict) -> list[str]:
-    """Served parameters as short readable lines: one per task for acdc/recovery."""
-    if not isinstance(parameters, dict):
-        return []
-
-    def values(block: dict) -> str:
-        parts = []
-        if block.get("sites"):
-            parts.append("sites " + ", ".join(map(str, block["sites"])))
-        if block.get("ban"):
-            parts.append("ban " + ", ".join(map(str, block["ban"])))
-        for name, label, unit in (
-            ("memory", "memory", " MB"),
-            ("multicore", "cores", ""),
-            ("cores", "cores", ""),
-            ("splitting", "splitting", ""),
-            ("xrootd", "xrootd", ""),
-            ("secondary", "secondary", ""),
-            ("group", "group", ""),
-            ("comment", "comment", ""),
-        ):
-            if block.get(name) not in (None, ""):
-                parts.append(f"{label} {block[name]}{unit}")
-        return "; ".join(parts) or "as it is"
-
-    if action in (ActionKind.ACDC, ActionKind.RECOVERY):
-        return [
-            f"{'all steps' if task == ALL_STEPS else task}: {values(block)}"
-            for task, block in parameters.items()
-            if isinstance(block, dict)
-        ]
-    if action == ActionKind.SPECIAL:
-        which = SPECIAL_ACTIONS.get(parameters.get("action"), parameters.get("action") or "?")
-        return [which + (f"; other: {parameters['other']}" if parameters.get("other") else "")]
-    return [values(parameters)]
 
 
 def history_rows(submissions) -> list[dict]:

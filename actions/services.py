@@ -18,7 +18,6 @@ from django.utils import timezone
 from workflows.models import Workflow
 
 from . import requester_mail
-
 from .models import Action, ActionSubmission, Reason
 from .validation import MAX_LONG_REASON, ActionRejected, ValidatedAction, is_text, validate_action
 

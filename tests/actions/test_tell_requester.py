@@ -280,3 +280,13 @@ def test_a_broker_that_is_down_keeps_the_action_and_records_the_mail_not_sent(
     history = ActionSubmission.objects.get()
     assert history.requester_notice == RequesterNotice.FAILED and "task queue" in history.requester_problem
     assert mail.outbox == []
+
+
+def test_the_workflow_page_history_says_the_requester_was_told(
+    operator_client, requested, sources, django_capture_on_commit_callbacks
+):
+    workflow = requested[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        operator_client.post("/submitaction", _clone_post(workflow, tell_requester="1"))
+    page = operator_client.get(f"/seeworkflow?workflow={workflow.name}").content.decode()
+    assert "requester mail: sent to jdoe@cern.ch on " in page
