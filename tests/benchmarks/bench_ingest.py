@@ -77,7 +77,7 @@ def bare_load(rows: tuple[list[tuple], ...]) -> None:
                         copy.write_row(row)
             else:
                 marks = ", ".join("%s" for _ in table_rows[0])
-                cursor.executemany(f"INSERT INTO {table} VALUES ({marks})", table_rows)
+                cursor.executemany(f"INSERT INTO {table} VALUES ({marks})", table_rows)  # noqa: S608
     with transaction.atomic(), connection.cursor() as cursor:
         for table in FLOOR_TABLES:
             cursor.execute(f"DROP TABLE {table}")
