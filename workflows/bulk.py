@@ -84,14 +84,16 @@ def staging_table(name: str, columns: dict[str, str], rows: Iterable[tuple]) -> 
     quoted name for the caller's SQL. Use inside a transaction: the table is dropped on
     exit, or with the transaction when it fails."""
     quote = connection.ops.quote_name
-    table = quote(name)
+    # Qualified by the session's temporary schema, so no statement here can reach a real table.
+    schema = "pg_temp" if connection.vendor == "postgresql" else "temp"
+    table = f"{quote(schema)}.{quote(name)}"
     definition = ", ".join(f"{quote(column)} {kind}" for column, kind in columns.items())
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {table} ({definition})")
+        cursor.execute(f"CREATE TEMPORARY TABLE {quote(name)} ({definition})")
         if connection.vendor == "postgresql":
             copied = sql.SQL(", ").join(map(sql.Identifier, columns))
-            _copy_rows(cursor, sql.Identifier(name), copied, rows)
+            _copy_rows(cursor, sql.Identifier(schema, name), copied, rows)
             # A temporary table has no statistics until asked: joins on it would be planned blind.
             cursor.execute(f"ANALYZE {table}")
         else:
