@@ -4,6 +4,8 @@ created by one INSERT ... SELECT, ids come back by one join, and new ACDCs are l
 their original by one UPDATE. Both databases run these."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from workflows.models import Step, Workflow
 from workflows.services import ensure_steps, ensure_workflows, link_acdcs_to_originals
@@ -102,3 +104,15 @@ def test_acdcs_without_a_known_original_stay_unlinked():
     )
     assert link_acdcs_to_originals() == 0
     assert not Workflow.objects.filter(original__isnull=False).exists()
+
+
+
+def test_names_are_written_in_the_same_few_statements_however_many_there_are():
+    def statements(names: set[str]) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert len(ensure_steps(names)) == len(names)
+        return len(queries.captured_queries)
+
+    few = statements({f"/{ORIGINAL}/HIG_0", f"/{ACDC}/HIG_0"})
+    many = statements({f"/{OTHER}_{number}/TOP_{number}" for number in range(300)})
+    assert few == many <= 15
