@@ -38,7 +38,10 @@ def refresh_snapshot_requests() -> dict:
 
 def warm_page_caches() -> None:
     """Build the first page of each global view and the site totals for the new snapshot,
-    so the first operator after a refresh does not wait for the sums over all errors."""
+    so the first operator after a refresh does not wait for the sums over all errors.
+    Every ingestion path ends here: the refresh (`manage.py ingest_errors` and the beat
+    job), the demo loader and the original tool's history import. Pages already built for
+    the current snapshot are read from the cache, not built again."""
     for pievar in PIEVARS:
         global_view(pievar)
     errors_per_site({})

@@ -17,7 +17,7 @@ from workflows.demo_sources import make_server
 from workflows.models import Workflow
 from workflows.services import ensure_steps
 
-from . import demo, log_samples
+from . import caches, demo, log_samples
 from .history import history_bucket, sync_history_bucket, update_history
 from .ingestion import IngestReport, ingest_current_errors, ingestion_lock, keyed_cells, parse_error_document
 
@@ -29,7 +29,8 @@ def load_demo_errors(
 ) -> IngestReport:
     """Write the generated demo documents under `directory` (all_errors.json, and in
     `sources/` what the fake sources of workflows/demo_sources.py serve), make all_errors
-    the current snapshot, and fill `days` of daily history with varied counts."""
+    the current snapshot, fill `days` of daily history with varied counts and build the
+    heavy pages (caches.warm_page_caches)."""
     generated = demo.generate_demo(n_workflows, seed=seed)
     document = generated["all_errors"]
     (directory / "sources").mkdir(parents=True, exist_ok=True)
@@ -54,6 +55,7 @@ def load_demo_errors(
             sync_history_bucket(wanted, history_bucket(timezone.now() - timedelta(days=day)))
     update_history()
     fetch_demo_log_samples(directory / "sources")
+    caches.warm_page_caches()  # as every ingestion path ends: the first page view is served warm
     return report
 
 

@@ -155,7 +155,9 @@ def parse_error_document(
                         bad.append(f"step {shown(step)} code {label}: bad site name {shown(site)}")
                         continue
                     good_sites.add(site)
-                problem = count_problem(count, limits.max_count)
+                # The usual count (a plain int in range) skips the checks' function call.
+                ok = type(count) is int and 0 <= count <= limits.max_count
+                problem = "" if ok else count_problem(count, limits.max_count)
                 if problem:
                     bad.append(f"step {shown(step)} code {label} site {site}: {problem}")
                 elif count or exit_code == NOT_REPORTED:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import requests
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -208,6 +208,18 @@ def keyed_cells(cells: list[Cell], step_ids: dict[str, int]) -> dict[tuple[int, 
     return {(step_ids[step], code, site): count for step, code, site, count in cells}
 
 
+def _stored_rows(existing: QuerySet) -> Iterator[tuple]:
+    """(pk, step id, exit code, site, count) of `existing`, read in one plain query through a
+    server-side cursor on PostgreSQL: these columns need no conversion, and Django's per-row
+    machinery was most of a repeat load."""
+    columns = existing.values_list("pk", "step_id", "exit_code", "site", "count")
+    query, params = columns.query.sql_with_params()
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(query, params)
+        while rows := cursor.fetchmany(10000):
+            yield from rows
+
+
 def sync_rows(
     model,
     existing: QuerySet,
@@ -224,8 +236,7 @@ def sync_rows(
     unchanged: set[tuple[int, int, str]] = set()
     updated = deleted = 0
     stored = existing.count() if progress else 0
-    rows = existing.values_list("pk", "step_id", "exit_code", "site", "count").iterator(chunk_size=10000)
-    for done, (pk, step_id, code, site, count) in enumerate(rows):
+    for done, (pk, step_id, code, site, count) in enumerate(_stored_rows(existing)):
         if progress and done % REPORT_EVERY == 0:
             progress(COMPARING, done, stored)
         key = (step_id, code, site)
@@ -301,8 +312,16 @@ def ingest_current_errors(source: str | None = None, *, progress: Progress = Non
                 ErrorCount, ErrorCount.objects.all(), wanted, {}, delete_missing=True, progress=progress
             )
             record_import(report, started_at)
-        refresh_planner_statistics(ErrorCount, Step, Workflow)
+        if reshaped(report):
+            refresh_planner_statistics(ErrorCount, Step, Workflow)
     return report
+
+
+def reshaped(report: IngestReport) -> bool:
+    """Whether an ingestion changed enough rows that the planner's statistics are worth
+    renewing now: more than autovacuum's own threshold (10% of the rows) would wait for."""
+    changed = report.created + report.updated + report.deleted
+    return changed > 0.1 * max(report.cells, 1)
 
 
 def refresh_current_errors(source: str | None = None, *, progress: Progress = None) -> dict:

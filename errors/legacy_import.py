@@ -16,7 +16,7 @@ from workflows.bulk import refresh_planner_statistics
 from workflows.models import Step, Workflow
 from wwt_project.legacy import ImportSummary, decoded, read_sqlite_table
 
-from . import document, history, ingestion
+from . import caches, document, history, ingestion
 from .models import ErrorHistory, ErrorImport
 
 TABLE = "workflows"
@@ -87,7 +87,8 @@ def import_history(
 
     One transaction (rolled back with `dry_run`) under the ingestion lock. Raises
     LegacyStoreError (nothing imported) for a file that is not the store, IngestBusy when
-    another ingestion runs."""
+    another ingestion runs. Ends, as every ingestion path does, by building the heavy pages
+    of the current snapshot (caches.warm_page_caches) unless `dry_run`."""
     summary = ImportSummary(store="history", source=path, dry_run=dry_run)
     cells = read_history_cells(path, summary)
     at = at or file_time(path)
@@ -125,6 +126,8 @@ def import_history(
                 )
             if dry_run:
                 transaction.set_rollback(True)
-    if summary.imported and not dry_run:
-        refresh_planner_statistics(ErrorHistory, Step, Workflow)
+    if not dry_run:
+        if summary.imported:
+            refresh_planner_statistics(ErrorHistory, Step, Workflow)
+        caches.warm_page_caches()  # as every ingestion path ends (a no-op when already warm)
     return summary

@@ -9,7 +9,9 @@ from workflows.models import Step
 class ErrorCount(models.Model):
     """The current snapshot: failed jobs per (step, exit code, site). Zero is never stored."""
 
-    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="errors")
+    # No index of its own: unique_current_cell starts with the step and serves its look-ups,
+    # and every index is paid for on each ingestion's bulk write.
+    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="errors", db_index=False)
     exit_code = models.IntegerField()
     site = models.CharField(max_length=100)
     count = models.PositiveIntegerField()
@@ -28,7 +30,8 @@ class ErrorCount(models.Model):
 class ErrorHistory(models.Model):
     """Past counts, one row per (step, exit code, site, time bucket)."""
 
-    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="history")
+    # No index of its own: unique_history_cell starts with the step (as for ErrorCount).
+    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="history", db_index=False)
     exit_code = models.IntegerField()
     site = models.CharField(max_length=100)
     count = models.PositiveIntegerField()

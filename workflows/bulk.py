@@ -1,15 +1,30 @@
-"""Fast bulk inserts of plain rows: COPY on PostgreSQL, bulk_create elsewhere.
+"""Fast bulk writes of plain rows: COPY on PostgreSQL, executemany of one INSERT elsewhere.
 
-Ingestion writes ~160k rows at a time; building model instances and multi-row
-INSERTs costs most of that time on PostgreSQL, COPY does not.
+Ingestion writes ~100k rows at a time; building model instances and multi-row INSERTs costs
+most of that time, COPY (PostgreSQL) and executemany (SQLite) do not. `staging_table` holds
+rows in a temporary table so names are written and looked up in a few set-based statements
+(INSERT ... SELECT, joins) instead of IN lists of thousands of names.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 from django.db import connection
 from psycopg import sql  # psycopg 3 is the PostgreSQL driver
 
-BATCH = 5000
+# Column types whose Python values the drivers store as Django would (ints, text, bools).
+_STORED_AS_IS = {
+    "AutoField",
+    "BigAutoField",
+    "BigIntegerField",
+    "BooleanField",
+    "CharField",
+    "ForeignKey",
+    "IntegerField",
+    "PositiveIntegerField",
+    "SmallIntegerField",
+    "TextField",
+}
 
 
 def in_clause_chunk() -> int:
@@ -17,39 +32,76 @@ def in_clause_chunk() -> int:
     return 900 if connection.vendor == "sqlite" else 20000
 
 
-def bulk_insert(model, columns: Sequence[str], rows: list[tuple], *, ignore_conflicts: bool = False) -> None:
+def _copy_rows(cursor, table: sql.Composable, names: sql.Composable, rows: Iterable[tuple]) -> None:
+    with cursor.cursor.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(table, names)) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _prepared_rows(model, columns: Sequence[str], rows: list[tuple]) -> list[tuple]:
+    """`rows` with each value as Django would store it (a time in UTC text on SQLite)."""
+    fields = [model._meta.get_field(column) for column in columns]
+    convert = [
+        (position, field)
+        for position, field in enumerate(fields)
+        if field.get_internal_type() not in _STORED_AS_IS
+    ]
+    if not convert:
+        return rows
+    prepared = []
+    for row in rows:
+        values = list(row)
+        for position, field in convert:
+            values[position] = field.get_db_prep_save(values[position], connection)
+        prepared.append(tuple(values))
+    return prepared
+
+
+def bulk_insert(model, columns: Sequence[str], rows: list[tuple]) -> None:
     """Insert `rows` (tuples in `columns` order) into `model`'s table, inside the caller's transaction."""
     if not rows:
         return
-    if connection.vendor != "postgresql":
-        objects = [model(**dict(zip(columns, row, strict=True))) for row in rows]
-        model.objects.bulk_create(objects, batch_size=BATCH, ignore_conflicts=ignore_conflicts)
-        return
-    table = sql.Identifier(model._meta.db_table)
-    names = sql.SQL(", ").join(sql.Identifier(model._meta.get_field(c).column) for c in columns)
+    db_columns = [model._meta.get_field(c).column for c in columns]
     with connection.cursor() as cursor:
-        raw = cursor.cursor  # the psycopg cursor under Django's wrapper
-        if not ignore_conflicts:
-            with raw.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(table, names)) as copy:
-                for row in rows:
-                    copy.write_row(row)
+        if connection.vendor == "postgresql":
+            names = sql.SQL(", ").join(map(sql.Identifier, db_columns))
+            _copy_rows(cursor, sql.Identifier(model._meta.db_table), names, rows)
             return
-        # COPY cannot skip duplicates: stage the rows, then insert what is new.
-        staging = sql.Identifier(f"staging_{model._meta.db_table}")
-        raw.execute(
-            sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
-                staging, names, table
-            )
+        quote = connection.ops.quote_name
+        table, names, marks = (
+            quote(model._meta.db_table),
+            ", ".join(map(quote, db_columns)),
+            ", ".join(["%s"] * len(columns)),
         )
-        with raw.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(staging, names)) as copy:
-            for row in rows:
-                copy.write_row(row)
-        raw.execute(
-            sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT DO NOTHING").format(
-                table, names, names, staging
-            )
-        )
-        raw.execute(sql.SQL("DROP TABLE {}").format(staging))
+        # Quoted identifiers from model meta only; the values are parameters.
+        statement = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
+        cursor.executemany(statement, _prepared_rows(model, columns, rows))
+
+
+@contextmanager
+def staging_table(name: str, columns: dict[str, str], rows: Iterable[tuple]) -> Iterator[str]:
+    """A temporary table `name` with `columns` ({column: SQL type}) holding `rows`; yields its
+    quoted name for the caller's SQL. Use inside a transaction: the table is dropped on
+    exit, or with the transaction when it fails."""
+    quote = connection.ops.quote_name
+    # Qualified by the session's temporary schema, so no statement here can reach a real table.
+    schema = "pg_temp" if connection.vendor == "postgresql" else "temp"
+    table = f"{quote(schema)}.{quote(name)}"
+    definition = ", ".join(f"{quote(column)} {kind}" for column, kind in columns.items())
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {quote(name)} ({definition})")
+        if connection.vendor == "postgresql":
+            copied = sql.SQL(", ").join(map(sql.Identifier, columns))
+            _copy_rows(cursor, sql.Identifier(schema, name), copied, rows)
+            # A temporary table has no statistics until asked: joins on it would be planned blind.
+            cursor.execute(f"ANALYZE {table}")
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)  # noqa: S608 (quoted names)
+    yield table
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {table}")
 
 
 def refresh_planner_statistics(*models) -> None:

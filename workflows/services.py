@@ -6,13 +6,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from wwt_project.cache import soft_cache
 
 from . import sources
-from .bulk import bulk_insert, in_clause_chunk
+from .bulk import in_clause_chunk, staging_table
 from .models import Site, Step, Workflow
 from .selectors import SITE_STATUS_FAILURE_KEY
 
@@ -38,72 +38,118 @@ def _ids_by_name(model, names: list[str], **filters) -> dict[str, int]:
     return found
 
 
+# Set-based writes and look-ups of names through staging tables. {placeholders} are table
+# names, quoted by _sql (identifiers from model meta, never input); values are parameters.
+_INSERT_NEW_WORKFLOWS = (
+    "INSERT INTO {workflow} (name, prep_id, campaign, is_acdc, request_type, request_status, first_seen) "
+    "SELECT s.name, s.prep_id, s.campaign, s.is_acdc, '', '', %s FROM {staged} s "
+    "WHERE NOT EXISTS (SELECT 1 FROM {workflow} w WHERE w.name = s.name) "
+    "ORDER BY s.seq ON CONFLICT DO NOTHING"
+)
+_STAGED_WORKFLOW_IDS = "SELECT s.name, w.id FROM {staged} s JOIN {workflow} w ON w.name = s.name"
+_INSERT_NEW_STEPS = (
+    "INSERT INTO {step} (name, workflow_id) "
+    "SELECT s.name, w.id FROM {staged} s JOIN {workflow} w ON w.name = s.workflow "
+    "WHERE NOT EXISTS (SELECT 1 FROM {step} t WHERE t.name = s.name) "
+    "ORDER BY s.seq ON CONFLICT DO NOTHING"
+)
+_STAGED_STEP_IDS = "SELECT s.name, t.id FROM {staged} s JOIN {step} t ON t.name = s.name"
+# An unlinked ACDC's original: the workflow ReqMgr2 named, else the oldest non-ACDC workflow of
+# its prep ID; never itself. {original_name} reads the JSON key as text on each database.
+_ACDC_ORIGINAL = (
+    "NULLIF(COALESCE("
+    "(SELECT o.id FROM {workflow} o WHERE o.name = {original_name}), "
+    "(SELECT MIN(o.id) FROM {workflow} o "
+    "WHERE {workflow}.prep_id <> '' AND o.prep_id = {workflow}.prep_id AND NOT o.is_acdc)"
+    "), {workflow}.id)"
+)
+_LINK_ACDCS = (
+    "UPDATE {workflow} SET original_id = {original} "
+    "WHERE is_acdc AND original_id IS NULL AND {original} IS NOT NULL"
+)
+_STAGED_WORKFLOW_COLUMNS = {
+    "seq": "integer",
+    "name": "text",
+    "prep_id": "text",
+    "campaign": "text",
+    "is_acdc": "boolean",
+}
+_STAGED_STEP_COLUMNS = {"seq": "integer", "name": "text", "workflow": "text"}
+
+
+def _sql(template: str, staged: str = "", **parts: str) -> str:
+    """`template` with the workflow and step tables, the (already quoted) staging table and
+    `parts` (SQL fragments of this module) filled in."""
+    quote = connection.ops.quote_name
+    return template.format(
+        workflow=quote(Workflow._meta.db_table), step=quote(Step._meta.db_table), staged=staged, **parts
+    )
+
+
+def _staged_workflows(names: list[str]):
+    """A staging table of the workflows `names` (in this order) with what their names tell."""
+    rows = ((seq, name, *describe_workflow_name(name).values()) for seq, name in enumerate(names))
+    return staging_table("wwt_staged_workflows", _STAGED_WORKFLOW_COLUMNS, rows)
+
+
+def _insert_staged_workflows(cursor, staged: str) -> int:
+    """Create the staged workflows not stored yet, in staging order (so ids follow it);
+    returns how many were created. A name created meanwhile by another process is skipped."""
+    first_seen = Workflow._meta.get_field("first_seen").get_db_prep_save(timezone.now(), connection)
+    cursor.execute(_sql(_INSERT_NEW_WORKFLOWS, staged), [first_seen])
+    return cursor.rowcount
+
+
 def ensure_workflows(names: set[str]) -> dict[str, int]:
-    """Create the missing workflows in bulk and link new ACDCs to their original."""
-    names = sorted(names)
-    ids = _ids_by_name(Workflow, names)
-    missing = [name for name in names if name not in ids]
-    if missing:
-        Workflow.objects.bulk_create(
-            [Workflow(name=name, **describe_workflow_name(name)) for name in missing],
-            batch_size=2000,
-            ignore_conflicts=True,
-        )
-        ids.update(_ids_by_name(Workflow, missing))
-        link_acdcs_to_originals()
+    """{workflow name: id}, creating the missing workflows in bulk and linking new ACDCs to
+    their original. Names are written and read back through one staging table."""
+    if not names:
+        return {}
+    with transaction.atomic(), _staged_workflows(sorted(names)) as staged, connection.cursor() as cursor:
+        created = _insert_staged_workflows(cursor, staged)
+        cursor.execute(_sql(_STAGED_WORKFLOW_IDS, staged))
+        ids = dict(cursor.fetchall())
+        if created:
+            link_acdcs_to_originals()
     return ids
 
 
 def link_acdcs_to_originals() -> int:
     """Point every unlinked ACDC at its original: the `OriginalRequestName` ReqMgr2 gave for
-    it when that workflow is known here, else the oldest non-ACDC workflow of its prep ID."""
-    orphans = list(
-        Workflow.objects.filter(is_acdc=True, original__isnull=True).only(
-            "id", "prep_id", "request_parameters"
-        )
+    it when that workflow is known here, else the oldest non-ACDC workflow of its prep ID.
+    One UPDATE whatever the number of ACDCs; returns how many were linked."""
+    parameters = _sql("{workflow}.request_parameters")
+    original_name = (
+        f"json_extract({parameters}, '$.original')"
+        if connection.vendor == "sqlite"
+        else f"({parameters} ->> 'original')"
     )
-    if not orphans:
-        return 0
-    named = {
-        w.id: w.request_parameters["original"]
-        for w in orphans
-        if isinstance(w.request_parameters, dict) and w.request_parameters.get("original")
-    }
-    by_name = _ids_by_name(Workflow, sorted(set(named.values())))
-    originals: dict[str, int] = {}
-    prep_ids, size = sorted({w.prep_id for w in orphans if w.prep_id}), in_clause_chunk()
-    for start in range(0, len(prep_ids), size):
-        rows = (
-            Workflow.objects.filter(prep_id__in=prep_ids[start : start + size], is_acdc=False)
-            .order_by("-id")
-            .values_list("prep_id", "id")
-        )
-        originals.update(rows)  # ordered newest first, so the oldest id wins
-    linked = []
-    for workflow in orphans:
-        original = by_name.get(named.get(workflow.id, "")) or originals.get(workflow.prep_id)
-        if original and original != workflow.id:
-            workflow.original_id = original
-            linked.append(workflow)
-    Workflow.objects.bulk_update(linked, ["original"], batch_size=2000)
-    return len(linked)
+    original = _sql(_ACDC_ORIGINAL, original_name=original_name)
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(_LINK_ACDCS, original=original))
+        return cursor.rowcount
 
 
 def ensure_steps(step_names: set[str]) -> dict[str, int]:
-    """Return {step name: id}, creating missing steps (and workflows) in bulk."""
+    """{step name: id}, creating the missing steps (and workflows) in bulk: the names are
+    staged once and written and read back by set-based statements, so a first load on empty
+    tables costs no per-name look-up and a repeat load no IN lists."""
+    if not step_names:
+        return {}
     names = sorted(step_names)
-    ids = _ids_by_name(Step, names)
-    missing = [name for name in names if name not in ids]
-    if missing:
-        workflow_ids = ensure_workflows({name.split("/")[1] for name in missing})
-        bulk_insert(
-            Step,
-            ("name", "workflow_id"),
-            [(name, workflow_ids[name.split("/")[1]]) for name in missing],
-            ignore_conflicts=True,
-        )
-        ids.update(_ids_by_name(Step, missing))
-    return ids
+    workflows = sorted({name.split("/")[1] for name in names})
+    step_rows = ((seq, name, name.split("/")[1]) for seq, name in enumerate(names))
+    with (
+        transaction.atomic(),
+        _staged_workflows(workflows) as staged_workflows,
+        staging_table("wwt_staged_steps", _STAGED_STEP_COLUMNS, step_rows) as staged,
+        connection.cursor() as cursor,
+    ):
+        if _insert_staged_workflows(cursor, staged_workflows):
+            link_acdcs_to_originals()
+        cursor.execute(_sql(_INSERT_NEW_STEPS, staged))
+        cursor.execute(_sql(_STAGED_STEP_IDS, staged))
+        return dict(cursor.fetchall())
 
 
 # Sites ------------------------------------------------------------------------------------
