@@ -5,20 +5,24 @@ cluster summary and the current workflows' memberships.
 job lifecycle (`clustering.jobs`) records it on the job row and the command draws its bar.
 """
 
-from collections.abc import Callable
+from __future__ import annotations
 
-import numpy as np
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from scipy import sparse
 
-from . import kmeans
 from .exceptions import ClusteringError
 from .model_files import keep_last_model_files, save_model
 from .models import ClusterMembership, ReclusteringJob
-from .samples import Samples, current_samples, history_samples, shells_from_config
-from .vectors import Vocabulary, count_matrix, workflow_vectors
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .samples import Samples
+    from .vectors import Vocabulary
 
 LOADING, VECTORS, FITTING, PROJECTING, STORING = STAGES = [
     "loading errors",
@@ -33,6 +37,14 @@ BATCH = 5000
 def fit_and_store(job: ReclusteringJob, stage: Callable[[str], None]) -> None:
     """Fit on every sample, write the model file and store the fit on `job` (marked done)
     with the current workflows' memberships. Raises ClusteringError with nothing to fit."""
+    # numpy, scipy and scikit-learn are imported by the job only: the web process serves
+    # /cluster (which imports this module) without them.
+    from scipy import sparse
+
+    from . import kmeans
+    from .samples import current_samples, history_samples, shells_from_config
+    from .vectors import Vocabulary, workflow_vectors
+
     config = settings.WWT["clustering"]
     errorcode, sitename = shells_from_config()
     stage(LOADING)
@@ -58,7 +70,9 @@ def fit_and_store(job: ReclusteringJob, stage: Callable[[str], None]) -> None:
     summary = cluster_summary(current, vocabulary, labels, model.n_clusters)
     path = save_model(
         {
-            "kmeans": model,
+            # Plain arrays, no scikit-learn object: the workflow page places a newcomer with
+            # numpy alone (clustering.placement).
+            "centres": model.cluster_centers_,
             "pca": pca,
             "exit_codes": vocabulary.exit_codes,
             "sites": vocabulary.sites,
@@ -112,6 +126,11 @@ def cluster_summary(
     current: Samples, vocabulary: Vocabulary, labels: np.ndarray, n_clusters: int
 ) -> list[dict]:
     """Per cluster: its size and its most common exit codes and sites in the current errors."""
+    import numpy as np
+
+    from . import kmeans
+    from .vectors import count_matrix
+
     sizes = np.bincount(labels, minlength=n_clusters) if len(labels) else np.zeros(n_clusters, int)
     codes = count_matrix(
         current.cells.sample, current.cells.exit_code, current.cells.count, vocabulary.exit_codes, current.n
