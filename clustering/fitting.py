@@ -14,6 +14,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from workflows.bulk import bulk_insert
+
 from .exceptions import ClusteringError
 from .model_files import keep_last_model_files, save_model
 from .models import ClusterMembership, ReclusteringJob
@@ -31,7 +33,6 @@ LOADING, VECTORS, FITTING, PROJECTING, STORING = STAGES = [
     "projecting",
     "storing clusters",
 ]
-BATCH = 5000
 
 
 def fit_and_store(job: ReclusteringJob, stage: Callable[[str], None]) -> None:
@@ -81,21 +82,25 @@ def fit_and_store(job: ReclusteringJob, stage: Callable[[str], None]) -> None:
         },
         f"clustering-{job.pk}.joblib",
     )
-    memberships = [
-        ClusterMembership(
-            workflow_id=int(workflow_id), clustering=job, cluster=int(label), x=float(x), y=float(y)
+    fitted = ClusterMembership.Placement.FIT.value
+    memberships = list(
+        zip(
+            current.workflow_ids.tolist(),
+            [job.pk] * current.n,
+            labels.tolist(),
+            [fitted] * current.n,
+            points[:, 0].tolist(),
+            points[:, 1].tolist(),
+            strict=True,
         )
-        for workflow_id, label, (x, y) in zip(current.workflow_ids, labels, points, strict=True)
-    ]
+    )
     with transaction.atomic():
-        ClusterMembership.objects.exclude(workflow_id__in=current.workflow_ids.tolist()).delete()
-        for start in range(0, len(memberships), BATCH):
-            ClusterMembership.objects.bulk_create(
-                memberships[start : start + BATCH],
-                update_conflicts=True,
-                unique_fields=["workflow"],
-                update_fields=["clustering", "cluster", "placement", "x", "y"],
-            )
+        # Every current workflow is in this fit: the old rows go and the new ones are written
+        # in bulk (COPY on PostgreSQL), which is faster than updating them in place.
+        ClusterMembership.objects.all().delete()
+        bulk_insert(
+            ClusterMembership, ("workflow_id", "clustering_id", "cluster", "placement", "x", "y"), memberships
+        )
         job.state = ReclusteringJob.State.DONE
         job.stage = ""
         job.finished_at = timezone.now()

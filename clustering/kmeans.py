@@ -10,6 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+# 8 bytes a cell: 50 million cells is 400 MB, within the worker's budget beside the sparse copy.
+DENSE_CELLS = 50_000_000
+
 
 @dataclass(frozen=True)
 class Projection:
@@ -30,7 +33,10 @@ def fit_kmeans(vectors: sparse.csr_matrix, n_clusters: int, n_init: int, *, seed
     if vectors.shape[0] == 0:
         raise ValueError("no samples to cluster")
     k = max(1, min(n_clusters, distinct_rows(vectors, enough=n_clusters)))
-    return KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(vectors)
+    # Dense rows fit faster than sparse ones on this shape (tens of thousands of samples, a
+    # few hundred codes and sites); past DENSE_CELLS the sparse matrix spares the memory.
+    rows = vectors.toarray() if vectors.shape[0] * vectors.shape[1] <= DENSE_CELLS else vectors
+    return KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(rows)
 
 
 def distinct_rows(vectors: sparse.csr_matrix, *, enough: int, cells_per_chunk: int = 2_000_000) -> int:
