@@ -76,8 +76,10 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# Every benchmark at BENCH_SIZES (default 1000,5000,20000) with its target and floor; on
+# PostgreSQL when DATABASE_URL is set (pytest-django creates and drops test_<name>). README: Benchmarks.
 bench: venv
-	$(PY) -m pytest tests/benchmarks -s -o python_files="bench_*.py" $(ARGS)
+	$(PY) -m pytest tests/benchmarks -s -p no:randomly -o python_files="bench_*.py" $(ARGS)
 
 # getaction at 50 clients for 30 s through gunicorn (2 workers) on PostgreSQL + Redis, beside an
 # ingestion and a recluster; fails on any error (README: Tests). DATABASE_URL / REDIS_URL override.

@@ -1,4 +1,5 @@
 import json
+import secrets
 
 from django.conf import settings
 from django.db import models
@@ -33,6 +34,25 @@ ACTED_OF_STATUS = {"pending": 0, "reported": 1, "all": -1}
 
 
 class ActionQuerySet(models.QuerySet):
+    """Every bulk write of actions (update, bulk_update, bulk_create, delete) also forgets
+    getaction's cached replies, so a new write path cannot serve stale actions; single saves
+    and deletes (the admin's, cascades from workflows) do it through signals (actions/apps.py)."""
+
+    def update(self, **kwargs):
+        rows = super().update(**kwargs)
+        forget_served_actions()
+        return rows
+
+    def bulk_create(self, objs, *args, **kwargs):
+        created = super().bulk_create(objs, *args, **kwargs)
+        forget_served_actions()
+        return created
+
+    def delete(self):
+        deleted = super().delete()
+        forget_served_actions()
+        return deleted
+
     def acted(self, acted: int) -> "ActionQuerySet":
         """The actions Unified's `acted=` selects."""
         if acted == 0:
@@ -133,6 +153,33 @@ class RequesterNotice(models.TextChoices):
     SENT = "sent", "sent"
     FAILED = "failed", "not sent"
     NO_ADDRESS = "no_address", "no address known"
+class ServedVersion(models.Model):
+    """One row whose random `token` changes with every write to actions, in the writer's
+    transaction: getaction's cached replies are keyed by it (actions/served.py), so none is
+    read after a write, even one made while Redis was down or in another process."""
+
+    token = models.CharField(max_length=32)
+
+    def __str__(self):
+        return self.token
+
+
+SERVED_VERSION_PK = 1
+
+
+def new_served_token() -> str:
+    return secrets.token_hex(16)
+
+
+def forget_served_actions() -> None:
+    """Make every cached getaction reply stale: call it after any write that changes what
+    Unified is served (ActionQuerySet and the signals in actions/apps.py already do)."""
+    bump = ServedVersion.objects.filter(pk=SERVED_VERSION_PK)
+    if not bump.update(token=new_served_token()):
+        # The row is missing (a flushed database): create it; a concurrent creator wins
+        # and this write's token is set just after.
+        ServedVersion.objects.bulk_create([ServedVersion(pk=SERVED_VERSION_PK)], ignore_conflicts=True)
+        bump.update(token=new_served_token())
 
 
 class ActionSubmission(models.Model):

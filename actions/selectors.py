@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Aggregate, Q, QuerySet, TextField
+from django.db.models import Aggregate, Min, Q, QuerySet, TextField
 from django.utils import timezone
 
 from .models import Action, ActionKind, ActionSubmission, Reason
@@ -44,11 +44,19 @@ def served_actions_json(*, days: int = 0, acted: int = 0, now: datetime | None =
     `days` > 0 keeps actions submitted in the last `days` days (0: no age limit; see
     `days_problem`); `acted` 0 keeps pending actions, >= 1 reported ones, < 0 all.
     """
+    return served_actions_with_oldest(days=days, acted=acted, now=now)[0]
+
+
+def served_actions_with_oldest(
+    *, days: int = 0, acted: int = 0, now: datetime | None = None
+) -> tuple[str, datetime | None]:
+    """`served_actions_json` and, in the same query, the oldest submission it holds (None
+    when empty): with `days` > 0 the reply stays the same until that one is `days` old."""
     queryset = Action.objects.acted(acted)
     if days > 0:
         queryset = queryset.filter(submitted_at__gte=(now or timezone.now()) - timedelta(days=days))
-    joined = queryset.order_by().aggregate(members=JoinedText("served"))["members"]
-    return "{" + (joined or "") + "}"
+    found = queryset.order_by().aggregate(members=JoinedText("served"), oldest=Min("submitted_at"))
+    return "{" + (found["members"] or "") + "}", found["oldest"]
 
 
 def served_actions(*, days: int = 0, acted: int = 0, now: datetime | None = None) -> dict[str, dict]:

@@ -5,20 +5,26 @@ cluster summary and the current workflows' memberships.
 job lifecycle (`clustering.jobs`) records it on the job row and the command draws its bar.
 """
 
-from collections.abc import Callable
+from __future__ import annotations
 
-import numpy as np
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from scipy import sparse
 
-from . import kmeans
+from workflows.bulk import bulk_insert
+
 from .exceptions import ClusteringError
 from .model_files import keep_last_model_files, save_model
 from .models import ClusterMembership, ReclusteringJob
-from .samples import Samples, current_samples, history_samples, shells_from_config
-from .vectors import Vocabulary, count_matrix, workflow_vectors
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .samples import Samples
+    from .vectors import Vocabulary
 
 LOADING, VECTORS, FITTING, PROJECTING, STORING = STAGES = [
     "loading errors",
@@ -27,12 +33,19 @@ LOADING, VECTORS, FITTING, PROJECTING, STORING = STAGES = [
     "projecting",
     "storing clusters",
 ]
-BATCH = 5000
 
 
 def fit_and_store(job: ReclusteringJob, stage: Callable[[str], None]) -> None:
     """Fit on every sample, write the model file and store the fit on `job` (marked done)
     with the current workflows' memberships. Raises ClusteringError with nothing to fit."""
+    # numpy, scipy and scikit-learn are imported by the job only: the web process serves
+    # /cluster (which imports this module) without them.
+    from scipy import sparse
+
+    from . import kmeans
+    from .samples import current_samples, history_samples, shells_from_config
+    from .vectors import Vocabulary, workflow_vectors
+
     config = settings.WWT["clustering"]
     errorcode, sitename = shells_from_config()
     stage(LOADING)
@@ -58,7 +71,9 @@ def fit_and_store(job: ReclusteringJob, stage: Callable[[str], None]) -> None:
     summary = cluster_summary(current, vocabulary, labels, model.n_clusters)
     path = save_model(
         {
-            "kmeans": model,
+            # Plain arrays, no scikit-learn object: the workflow page places a newcomer with
+            # numpy alone (clustering.placement).
+            "centres": model.cluster_centers_,
             "pca": pca,
             "exit_codes": vocabulary.exit_codes,
             "sites": vocabulary.sites,
@@ -67,21 +82,25 @@ def fit_and_store(job: ReclusteringJob, stage: Callable[[str], None]) -> None:
         },
         f"clustering-{job.pk}.joblib",
     )
-    memberships = [
-        ClusterMembership(
-            workflow_id=int(workflow_id), clustering=job, cluster=int(label), x=float(x), y=float(y)
+    fitted = ClusterMembership.Placement.FIT.value
+    memberships = list(
+        zip(
+            current.workflow_ids.tolist(),
+            [job.pk] * current.n,
+            labels.tolist(),
+            [fitted] * current.n,
+            points[:, 0].tolist(),
+            points[:, 1].tolist(),
+            strict=True,
         )
-        for workflow_id, label, (x, y) in zip(current.workflow_ids, labels, points, strict=True)
-    ]
+    )
     with transaction.atomic():
-        ClusterMembership.objects.exclude(workflow_id__in=current.workflow_ids.tolist()).delete()
-        for start in range(0, len(memberships), BATCH):
-            ClusterMembership.objects.bulk_create(
-                memberships[start : start + BATCH],
-                update_conflicts=True,
-                unique_fields=["workflow"],
-                update_fields=["clustering", "cluster", "placement", "x", "y"],
-            )
+        # Every current workflow is in this fit: the old rows go and the new ones are written
+        # in bulk (COPY on PostgreSQL), which is faster than updating them in place.
+        ClusterMembership.objects.all().delete()
+        bulk_insert(
+            ClusterMembership, ("workflow_id", "clustering_id", "cluster", "placement", "x", "y"), memberships
+        )
         job.state = ReclusteringJob.State.DONE
         job.stage = ""
         job.finished_at = timezone.now()
@@ -112,6 +131,11 @@ def cluster_summary(
     current: Samples, vocabulary: Vocabulary, labels: np.ndarray, n_clusters: int
 ) -> list[dict]:
     """Per cluster: its size and its most common exit codes and sites in the current errors."""
+    import numpy as np
+
+    from . import kmeans
+    from .vectors import count_matrix
+
     sizes = np.bincount(labels, minlength=n_clusters) if len(labels) else np.zeros(n_clusters, int)
     codes = count_matrix(
         current.cells.sample, current.cells.exit_code, current.cells.count, vocabulary.exit_codes, current.n

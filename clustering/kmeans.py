@@ -1,18 +1,42 @@
-"""Fitting and describing the clusters (pure numpy/scipy/scikit-learn, no Django)."""
+"""Fitting and describing the clusters (pure numpy/scipy/scikit-learn, no Django).
+
+scikit-learn is imported by the fitting functions only: placing a workflow on a stored fit
+(`nearest_centre`, `project` with a `Projection`) needs numpy alone, so the web process does
+not load scikit-learn to serve the workflow page.
+"""
+
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from sklearn.cluster import KMeans
-from sklearn.decomposition import PCA
+
+# 8 bytes a cell: 50 million cells is 400 MB, within the worker's budget beside the sparse copy.
+DENSE_CELLS = 50_000_000
 
 
-def fit_kmeans(vectors: sparse.csr_matrix, n_clusters: int, n_init: int, *, seed: int = 0) -> KMeans:
+@dataclass(frozen=True)
+class Projection:
+    """A fitted 2-D PCA as plain arrays (what sklearn's PCA.transform uses, without whitening)."""
+
+    mean: np.ndarray
+    components: np.ndarray
+
+    def transform(self, dense: np.ndarray) -> np.ndarray:
+        return (dense - self.mean) @ self.components.T
+
+
+def fit_kmeans(vectors: sparse.csr_matrix, n_clusters: int, n_init: int, *, seed: int = 0):
     """KMeans on the sample vectors. Fewer distinct samples than `n_clusters` lowers the
     number of clusters to what the data can hold, rather than failing."""
+    from sklearn.cluster import KMeans
+
     if vectors.shape[0] == 0:
         raise ValueError("no samples to cluster")
     k = max(1, min(n_clusters, distinct_rows(vectors, enough=n_clusters)))
-    return KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(vectors)
+    # Dense rows fit faster than sparse ones on this shape (tens of thousands of samples, a
+    # few hundred codes and sites); past DENSE_CELLS the sparse matrix spares the memory.
+    rows = vectors.toarray() if vectors.shape[0] * vectors.shape[1] <= DENSE_CELLS else vectors
+    return KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(rows)
 
 
 def distinct_rows(vectors: sparse.csr_matrix, *, enough: int, cells_per_chunk: int = 2_000_000) -> int:
@@ -30,9 +54,17 @@ def distinct_rows(vectors: sparse.csr_matrix, *, enough: int, cells_per_chunk: i
     return len(seen)
 
 
-def projection_2d(vectors: sparse.csr_matrix) -> tuple[np.ndarray, PCA | None]:
-    """A 2-D PCA projection of the rows (n × 2) and the fitted PCA, to place later
+def nearest_centre(centres: np.ndarray, vector: sparse.csr_matrix) -> int:
+    """The cluster KMeans.predict would give one row: the nearest centre (the first on a tie)."""
+    distances = ((centres - vector.toarray()[0]) ** 2).sum(axis=1)
+    return int(np.argmin(distances))
+
+
+def projection_2d(vectors: sparse.csr_matrix) -> tuple[np.ndarray, Projection | None]:
+    """A 2-D PCA projection of the rows (n × 2) and the fitted projection, to place later
     samples on the same picture; zeros and None when there is nothing to project."""
+    from sklearn.decomposition import PCA
+
     n = vectors.shape[0]
     points = np.zeros((n, 2))
     if n < 3:
@@ -41,13 +73,15 @@ def projection_2d(vectors: sparse.csr_matrix) -> tuple[np.ndarray, PCA | None]:
     if not np.ptp(dense, axis=0).any():
         return points, None
     pca = PCA(n_components=min(2, dense.shape[1])).fit(dense)
-    projected = pca.transform(dense)
+    projection = Projection(mean=pca.mean_, components=pca.components_)
+    projected = projection.transform(dense)
     points[:, : projected.shape[1]] = projected
-    return points, pca
+    return points, projection
 
 
-def project(pca: PCA | None, vectors: sparse.csr_matrix) -> np.ndarray:
-    """Place rows on a stored projection (n × 2)."""
+def project(pca, vectors: sparse.csr_matrix) -> np.ndarray:
+    """Place rows on a stored projection (n × 2): a Projection, or the PCA of a model file
+    written before Projection existed."""
     points = np.zeros((vectors.shape[0], 2))
     if pca is not None:
         projected = pca.transform(vectors.toarray())

@@ -11,7 +11,6 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-import joblib
 from django.conf import settings
 from django.db.models import QuerySet
 
@@ -30,6 +29,8 @@ def model_dir() -> Path:
 
 def save_model(payload: dict, name: str) -> Path:
     """Write `payload` with joblib under model_dir atomically (temp file + rename)."""
+    import joblib  # with numpy: only jobs and the pages that read a model pay for the import
+
     directory = model_dir()
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -47,6 +48,8 @@ def save_model(payload: dict, name: str) -> Path:
 def load_model(path: str) -> dict:
     """The payload stored at `path`, read from disk the first time only (a failure is not
     cached: the next call tries again). Callers must not change what it returns."""
+    import joblib
+
     # joblib files are pickles: only ever load what this app wrote into model_dir. A damaged
     # file or one written by another scikit-learn version fails in many ways, all "unreadable".
     try:

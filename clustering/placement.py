@@ -10,12 +10,10 @@ from dataclasses import dataclass
 
 from workflows.models import Workflow
 
-from . import kmeans, selectors
+from . import selectors
 from .exceptions import ClusteringError
 from .model_files import load_model
 from .models import ClusterMembership
-from .samples import current_samples
-from .vectors import Vocabulary, workflow_vectors
 
 logger = logging.getLogger(__name__)
 
@@ -29,17 +27,25 @@ def place_workflow(workflow: Workflow) -> ClusterMembership | None:
     fit = selectors.latest_fit()
     if fit is None or not fit.model_file:
         return None
+    # numpy only here, for the rare newcomer: the web process does not load it to serve pages.
+    from .kmeans import nearest_centre, project
+    from .samples import current_samples
+    from .vectors import Vocabulary, workflow_vectors
+
     current = current_samples([workflow.pk])
     if current.n == 0:
         return None
     stored = load_model(fit.model_file)
     vocabulary = Vocabulary(exit_codes=stored["exit_codes"], sites=stored["sites"])
     vector = workflow_vectors(current.cells, 1, vocabulary, stored["errorcode"], stored["sitename"])
-    x, y = kmeans.project(stored["pca"], vector)[0]
+    x, y = project(stored["pca"], vector)[0]
     return ClusterMembership(
         workflow=workflow,
         clustering=fit,
-        cluster=int(stored["kmeans"].predict(vector)[0]),
+        # A model file written before "centres" existed holds the fitted KMeans.
+        cluster=nearest_centre(
+            stored["centres"] if "centres" in stored else stored["kmeans"].cluster_centers_, vector
+        ),
         placement=ClusterMembership.Placement.PREDICT,
         x=float(x),
         y=float(y),

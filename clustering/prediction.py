@@ -7,25 +7,30 @@ model file loaded once per process);
 Raise `ClusteringError` with an operator-readable message.
 """
 
+from __future__ import annotations
+
 import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import numpy as np
 from django.db.models import QuerySet
-from scipy import sparse
-from sklearn.model_selection import train_test_split
 
 from actions.models import ActionSubmission
 from workflows.models import Workflow
 
-from . import classifier
 from .exceptions import ClusteringError
 from .model_files import keep_last_model_files, load_model, save_model
 from .models import Predictor
-from .samples import current_samples, history_samples
-from .vectors import Vocabulary, log_counts
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .vectors import Vocabulary
+
+# numpy, scipy and scikit-learn are imported inside the functions that need them: the web
+# process imports this module for the workflow page and must not load them to serve pages.
 
 UNCHANGED = "unchanged"
 # The parameters worth predicting, and the actions that carry them.
@@ -57,6 +62,10 @@ def main_parameter(parameters: dict, name: str) -> str:
 def stored_vocabulary(stored: dict) -> Vocabulary:
     """The columns a stored predictor was fitted on, for `log_counts` (the one feature
     builder of training and suggesting). One trained before pair columns existed has none."""
+    import numpy as np
+
+    from .vectors import Vocabulary
+
     pairs = stored.get("pairs", np.array([], dtype=np.int64))
     return Vocabulary(exit_codes=stored["exit_codes"], sites=stored["sites"], pairs=pairs)
 
@@ -74,6 +83,8 @@ class TrainingSet:
 def _nearest_samples(wanted: list[tuple[int, float]], workflow_ids: np.ndarray, moments: np.ndarray):
     """For each (workflow, time), the sample of that workflow at the latest time at or
     before it, else the earliest after it; -1 when the workflow has no sample."""
+    import numpy as np
+
     order = np.lexsort((moments, workflow_ids))
     sorted_workflows, sorted_moments = workflow_ids[order], moments[order]
     found = np.full(len(wanted), -1, dtype=np.int64)
@@ -92,6 +103,12 @@ def training_set(submissions: QuerySet | None = None) -> TrainingSet:
     of each submission's workflow at submission time — from the history bucket nearest
     before it, or the current errors when the workflow has no history — with the action
     and parameters submitted. Withdrawn submissions are left out: operators took them back."""
+    import numpy as np
+    from scipy import sparse
+
+    from .samples import current_samples, history_samples
+    from .vectors import Vocabulary, log_counts
+
     submissions = submissions if submissions is not None else ActionSubmission.objects.all()
     submissions = submissions.filter(withdrawn_at__isnull=True)
     rows = list(
@@ -139,6 +156,8 @@ def training_set(submissions: QuerySet | None = None) -> TrainingSet:
 def train_predictor(progress: Callable[[str], None] | None = None) -> Predictor:
     """Fit the classifiers on every submitted action and store them as the new Predictor.
     `progress(target)` is called after each target's model is chosen."""
+    from . import classifier
+
     data = training_set()
     if len(data.features) < MIN_SUBMISSIONS:
         raise ClusteringError(
@@ -190,6 +209,11 @@ def suggestion_for_page(workflow: Workflow) -> Suggestion | None:
 def suggest_action(workflow: Workflow) -> Suggestion | None:
     """The predicted action for `workflow` from its current errors, or None without a
     trained predictor or without current errors."""
+    import numpy as np
+
+    from .samples import current_samples
+    from .vectors import log_counts
+
     predictor = Predictor.objects.exclude(model_file="").order_by("-trained_at").first()
     if predictor is None:
         return None
@@ -217,6 +241,11 @@ def suggest_action(workflow: Workflow) -> Suggestion | None:
 def evaluate_predictor(*, test_fraction: float = 0.25, seed: int = 0) -> dict:
     """Per target: the model chosen on the training part, its accuracy on the held-out
     part, and the majority-class baseline there. Raises ClusteringError on too little data."""
+    import numpy as np
+    from sklearn.model_selection import train_test_split
+
+    from . import classifier
+
     data = training_set()
     n = len(data.features)
     if n < MIN_SUBMISSIONS:

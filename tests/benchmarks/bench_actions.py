@@ -1,50 +1,46 @@
-"""Unified's API benchmark: getaction with 10,000 stored actions against a bare DRF endpoint that
-returns the same JSON as a constant (same process, same run), and reportaction for 1,000 workflows.
+"""Unified's API benchmark at each size of targets.SIZES (actions stored): getaction serving
+400 pending actions against a bare Django view returning the same bytes (the floor, same
+process, same run), and reportaction for 1,000 workflows.
 
 Run: `make bench ARGS="-k actions"` (SQLite) and
      `DATABASE_URL=postgresql://postgres@127.0.0.1:5432/wwt make bench ARGS="-k actions"` (PostgreSQL).
-Prints medians in milliseconds and the getaction / bare ratio (target <= 1.5), and the
-reportaction median (target <= 100 ms). Requests go through the Django test client, so both
-endpoints pay the same middleware and rendering; the difference is the query and building.
+Targets (issue #16): a warm getaction <= 1.3x the bare view; reportaction <= 100 ms. The cold
+line is a poll just after a write (the reply built from the database, as every poll was before
+the reply was kept per version). Requests go through the Django test client, so both endpoints
+pay the same middleware.
 """
 
 import json
-import statistics
 import time
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
+from django.http import HttpResponse
 from django.test import Client
 from django.urls import include, path
 from django.utils import timezone
-from rest_framework.renderers import JSONRenderer
-from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.models import User
-from actions.models import Action, ActionKind
+from actions import served
+from actions.models import Action, ActionKind, forget_served_actions
 from workflows.models import Workflow
 
-STORED = 10_000
+from .targets import SIZES, median, report
+
 PENDING_RECENT = 400  # pending and submitted within 15 days: what Unified is served
 REPORTED = 1_000
 RUNS = 30
-BARE_PAYLOAD: dict = {}
+BARE_BYTES = [b"{}"]
 
 
-class BareView(APIView):
-    """The floor: DRF with nothing to do but render a constant."""
-
-    authentication_classes: list = []
-    permission_classes: list = []
-    renderer_classes = [JSONRenderer]
-
-    def get(self, request):
-        return Response(BARE_PAYLOAD)
+def bare(request):
+    """The floor: a Django view with nothing to do but return the same bytes."""
+    return HttpResponse(BARE_BYTES[0], content_type="application/json")
 
 
-urlpatterns = [path("bare", BareView.as_view()), path("", include("actions.urls"))]
+urlpatterns = [path("bare", bare), path("", include("actions.urls"))]
 
 
 def _acdc_parameters(name: str) -> dict:
@@ -100,13 +96,27 @@ def _median_ms(func, runs: int = RUNS) -> float:
         start = time.perf_counter()
         func()
         times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+    return median(times) * 1000
+
+
+def _interleaved_ms(first, second, runs: int = 5 * RUNS) -> tuple[float, float]:
+    """Medians (ms) of `first` and `second` timed in turn, so a machine busy with other work
+    slows both alike."""
+    first(), second()
+    times: tuple[list, list] = ([], [])
+    for _ in range(runs):
+        for func, kept in zip((first, second), times, strict=True):
+            start = time.perf_counter()
+            func()
+            kept.append(time.perf_counter() - start)
+    return median(times[0]) * 1000, median(times[1]) * 1000
 
 
 @pytest.mark.urls("tests.benchmarks.bench_actions")
-def test_getaction_against_a_bare_endpoint(db, settings):
+@pytest.mark.parametrize("stored", SIZES)
+def test_getaction_against_a_bare_view(stored, db, settings):
     user = User.objects.create(username="alice")
-    _store(STORED, prefix="BENCH", pending_recent=PENDING_RECENT, user=user)
+    _store(stored, prefix="BENCH", pending_recent=min(PENDING_RECENT, stored), user=user)
     client = Client()
     settings.WWT_ACTIONS_KEY = "k"  # getaction checks the passphrase, as in production
     body = json.dumps({"key": "k"})
@@ -114,48 +124,47 @@ def test_getaction_against_a_bare_endpoint(db, settings):
     def getaction(query):
         return lambda: client.generic("GET", f"/getaction?{query}", body, content_type="application/json")
 
-    served = getaction("days=15")().json()
-    assert len(served) == PENDING_RECENT
-    assert all(entry["Action"] in ("acdc", "clone") and entry["Parameters"] for entry in served.values())
-    BARE_PAYLOAD.clear()
-    BARE_PAYLOAD.update(served)
-    bare = lambda: client.get("/bare")  # noqa: E731
-    assert bare().json() == served
-
-    bare_ms = _median_ms(bare)
-    unified_ms = _median_ms(getaction("days=15"))
-    print(
-        f"\ngetaction?days=15 ({STORED} stored, {PENDING_RECENT} served): median {unified_ms:.2f} ms; "
-        f"bare DRF constant of the same JSON: {bare_ms:.2f} ms; ratio {unified_ms / bare_ms:.2f} (target <= 1.5)"
+    reply = getaction("days=15")()
+    served_now = reply.json()
+    assert len(served_now) == min(PENDING_RECENT, stored)
+    assert all(entry["Action"] in ("acdc", "clone") and entry["Parameters"] for entry in served_now.values())
+    BARE_BYTES[0] = reply.content
+    assert client.get("/bare").content == reply.content
+    # The bare view gets the same query string and body, so both pay the same request parsing.
+    bare_ms, warm_ms = _interleaved_ms(
+        lambda: client.generic("GET", "/bare?days=15", body, content_type="application/json"),
+        getaction("days=15"),
     )
-    BARE_PAYLOAD.clear()
-    BARE_PAYLOAD["ok"] = True
-    tiny_ms = _median_ms(bare)
-    print(f"bare DRF constant {{'ok': true}} (request overhead alone): {tiny_ms:.2f} ms")
 
-    everything = getaction("acted=-1")().json()
-    assert len(everything) == STORED
-    BARE_PAYLOAD.clear()
-    BARE_PAYLOAD.update(everything)
-    all_bare_ms = _median_ms(bare, runs=7)
-    all_ms = _median_ms(getaction("acted=-1"), runs=7)
-    print(
-        f"getaction?acted=-1 (all {STORED} served): median {all_ms:.1f} ms; "
-        f"bare: {all_bare_ms:.1f} ms; ratio {all_ms / all_bare_ms:.2f}"
-    )
+    cold = []
+    for _ in range(RUNS // 3):
+        forget_served_actions()
+        served._kept.clear()
+        cache.clear()
+        start = time.perf_counter()
+        getaction("days=15")()
+        cold.append(time.perf_counter() - start)
+    measure = f"getaction days=15, {min(PENDING_RECENT, stored)} served"
+    report(f"{measure}, warm", stored, warm_ms, "ms", floor=bare_ms, floor_name="bare view, same bytes",
+           floor_target_ratio=1.3)  # fmt: skip
+    report(f"{measure}, after a write", stored, median(cold) * 1000, "ms", floor=bare_ms,
+           floor_name="bare view, same bytes")  # fmt: skip
+    print(f"[bench] reply {len(reply.content) / 1024:.0f} kB; {connection.vendor}")
 
 
 @pytest.mark.urls("tests.benchmarks.bench_actions")
-def test_reportaction_for_1000_workflows(transactional_db, settings):
+@pytest.mark.parametrize("stored", SIZES)
+def test_reportaction_for_1000_workflows(stored, transactional_db, settings):
     settings.WWT_ACTIONS_KEY = "bench-key"
     user = User.objects.create(username="alice")
-    names = _store(REPORTED, prefix="REPORT", pending_recent=REPORTED, user=user)
-    _store(STORED - REPORTED, prefix="OTHER", pending_recent=0, user=user)
+    reported = min(REPORTED, stored)
+    names = _store(reported, prefix="REPORT", pending_recent=reported, user=user)
+    _store(stored - reported, prefix="OTHER", pending_recent=0, user=user)
     client = Client()
     body = json.dumps({"key": "bench-key", "workflows": names})
     times = []
     for _ in range(15):
-        # Every run marks 1,000 pending actions; committed rows and a vacuum between runs, as
+        # Every run marks the pending actions; committed rows and a vacuum between runs, as
         # in production, rather than 15 versions of each row piling up in one transaction.
         Action.objects.filter(workflow__name__in=names).update(reported_at=None)
         with connection.cursor() as cursor:
@@ -165,8 +174,5 @@ def test_reportaction_for_1000_workflows(transactional_db, settings):
         start = time.perf_counter()
         reply = client.post("/reportaction", body, content_type="application/json").json()
         times.append(time.perf_counter() - start)
-        assert len(reply["success"]) == REPORTED
-    print(
-        f"\nreportaction of {REPORTED} workflows ({STORED} stored): median {statistics.median(times) * 1000:.1f} ms "
-        "(target <= 100 ms)"
-    )
+        assert len(reply["success"]) == reported
+    report(f"reportaction of {reported} workflows", stored, median(times) * 1000, "ms", target=100)

@@ -22,6 +22,8 @@ from errors import demo
 from errors.ingestion import ingest_current_errors
 from workflows.models import Workflow
 
+from .targets import SIZES, report
+
 RUNS = 10
 
 
@@ -77,3 +79,20 @@ def test_page_times(n_workflows, tmp_path, settings):
         label = url if len(url) <= 58 else url[:55] + "..."
         verdict = "" if target is None else f"{target:>6} {'ok' if median <= target else 'OVER'}"
         print(f"{label:58} {cold:9.1f} {median:15.1f} {size / 1024:8.1f} {queries:8d} {verdict:>10}")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", SIZES)
+def test_workflow_view_warm(size, tmp_path, settings):
+    """The workflow page of the workflow with the most cells, warm (issue #16: <= 10 ms at
+    20k, flat in N: compare the sizes' lines)."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache.clear()
+    settings.WWT = {**settings.WWT, "sources": {**settings.WWT["sources"], "site_status": None}}
+    path = tmp_path / "all_errors.json"
+    path.write_text(json.dumps(demo.generate_error_document(size, seed=7)))
+    ingest_current_errors(str(path))
+    biggest = Workflow.objects.annotate(cells=Count("steps__errors")).order_by("-cells").first()
+    _, warm_ms, html_bytes, queries = measure(Client(), f"/seeworkflow?workflow={biggest.name}")
+    report("workflow view, warm (biggest workflow)", size, warm_ms, "ms", target=10)
+    print(f"[bench] {html_bytes / 1024:.0f} kB of HTML, {queries} queries; {connection.vendor}")

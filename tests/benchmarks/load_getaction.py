@@ -1,11 +1,15 @@
 """`make load`: Unified's getaction under load through the production server.
 
-gunicorn (2 workers, production settings) on PostgreSQL and Redis; 1,000 pending actions stored;
-50 clients call `GET /getaction?days=15` with Unified's JSON body for 30 s while an ingestion of
-5,000 generated workflows and a recluster run beside them (each its own process, as the worker
-would run them). Prints req/s, p50/p99 latency and errors; exits non-zero on any error (an HTTP
-status other than 200, a body that is not the 1,000 actions, a refused or timed-out request) or
-when the ingestion or the recluster failed. Only 127.0.0.1 is contacted.
+gunicorn (2 workers, production settings) on PostgreSQL and Redis; 1,000 pending actions stored.
+First 50 clients call `GET /getaction?days=15` with Unified's JSON body for 30 s alone, then the
+same clients call `/bare` (a plain view returning the same bytes, served by the same gunicorn:
+tests/benchmarks/load_wsgi.py) for 30 s, and the throughput ratio is printed (issue #16's target:
+getaction >= 0.8x the bare view). Then, unless --without-jobs, getaction again for 30 s while an
+ingestion of 5,000 generated workflows and a recluster run beside it (each its own process, as
+the worker would run them). Prints req/s, p50/p99 latency and errors of each phase; exits
+non-zero on any error (an HTTP status other than 200, a body that is not the 1,000 actions, a
+refused or timed-out request) or when the ingestion or the recluster failed. Only 127.0.0.1 is
+contacted.
 
     .venv/bin/python tests/benchmarks/load_getaction.py [--clients 50] [--seconds 30]
 """
@@ -22,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -128,11 +133,11 @@ def _wait_until_served(port: int, server: subprocess.Popen, seconds: float = 120
 BODY = json.dumps({"key": KEY})
 
 
-def _getaction(port: int, timeout: float) -> tuple[int | str, bytes]:
+def _getaction(port: int, timeout: float, path: str = "/getaction") -> tuple[int | str, bytes]:
     """One call as Unified's client makes it: a GET with a JSON body, a fresh connection."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        conn.request("GET", "/getaction?days=15", body=BODY, headers={"Content-Type": "application/json"})
+        conn.request("GET", f"{path}?days=15", body=BODY, headers={"Content-Type": "application/json"})
         response = conn.getresponse()
         return response.status, response.read()
     except OSError as exc:
@@ -141,10 +146,10 @@ def _getaction(port: int, timeout: float) -> tuple[int | str, bytes]:
         conn.close()
 
 
-def _client(port: int, stop_at: float, latencies: list, errors: list) -> None:
+def _client(port: int, stop_at: float, latencies: list, errors: list, path: str) -> None:
     while time.monotonic() < stop_at:
         start = time.perf_counter()
-        status, body = _getaction(port, timeout=60)
+        status, body = _getaction(port, timeout=60, path=path)
         elapsed = time.perf_counter() - start
         if status != 200:
             errors.append(f"{status}: {body[:200]!r}")
@@ -164,6 +169,45 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+@dataclass
+class Phase:
+    name: str
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return (len(self.latencies) + len(self.errors)) / self.seconds if self.seconds else 0.0
+
+    def print(self) -> None:
+        total = len(self.latencies) + len(self.errors)
+        print(f"   {self.name}: {total:,} requests in {self.seconds:.1f} s = {self.rate:.1f} req/s")
+        if self.latencies:
+            print(
+                f"   latency: p50 {statistics.median(self.latencies) * 1000:.0f} ms, "
+                f"p99 {_percentile(self.latencies, 0.99) * 1000:.0f} ms, max {max(self.latencies) * 1000:.0f} ms"
+            )
+        print(f"   errors: {len(self.errors)}")
+        for error in sorted(set(self.errors))[:10]:
+            print(f"     {self.errors.count(error)} x {error}")
+
+
+def _run_clients(phase: Phase, port: int, clients: int, seconds: float, path: str) -> Phase:
+    started = time.monotonic()
+    stop_at = started + seconds
+    threads = [
+        threading.Thread(target=_client, args=(port, stop_at, phase.latencies, phase.errors, path))
+        for _ in range(clients)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    phase.seconds = time.monotonic() - started
+    return phase
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=50)
@@ -179,6 +223,8 @@ def main() -> int:
 
     _ensure_database(args.database_url)
     port = _free_port()
+    phases: list[Phase] = []
+    jobs_failed = []
     with tempfile.TemporaryDirectory(prefix="wwt-load-") as tmp:
         var_dir = Path(tmp)
         env = _environment(args, var_dir, port)
@@ -195,7 +241,8 @@ def main() -> int:
 
         log = (var_dir / "gunicorn.log").open("w")
         server = subprocess.Popen(
-            [GUNICORN, "-c", "python:wwt_project.gunicorn_conf", "wwt_project.wsgi"],
+            # WWT's own app plus /bare (tests/benchmarks/load_wsgi.py), the floor of the same server.
+            [GUNICORN, "-c", "python:wwt_project.gunicorn_conf", "tests.benchmarks.load_wsgi"],
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -203,78 +250,69 @@ def main() -> int:
         )
         try:
             _wait_until_served(port, server)
-            alone = []
-            for _ in range(5):
-                start = time.perf_counter()
-                status, body = _getaction(port, timeout=60)
-                alone.append(time.perf_counter() - start)
+            alone: dict[str, list[float]] = {"/getaction": [], "/bare": []}
+            for _ in range(20):
+                for path, times in alone.items():
+                    start = time.perf_counter()
+                    status, body = _getaction(port, timeout=60, path=path)
+                    times.append(time.perf_counter() - start)
             served = json.loads(body)
             if len(served) != PENDING_ACTIONS or body.count(b'"Action": ') != PENDING_ACTIONS:
                 raise SystemExit(f"getaction served {len(served)} actions, not {PENDING_ACTIONS}")
+            if _getaction(port, timeout=60, path="/getaction")[1] != body:
+                raise SystemExit("/bare does not serve getaction's bytes")
             print(
-                f"   one client alone: median {statistics.median(alone) * 1000:.0f} ms a request", flush=True
-            )
-            print(
-                f"== {args.clients} clients x {args.seconds:.0f} s of getaction?days=15 on gunicorn "
-                f"({args.workers} workers)"
-                + (
-                    ""
-                    if args.without_jobs
-                    else f" while ingesting {INGESTED_WORKFLOWS:,} workflows and reclustering"
-                ),
+                f"   one client alone: getaction median {statistics.median(alone['/getaction']) * 1000:.1f} ms "
+                f"a request, bare view {statistics.median(alone['/bare']) * 1000:.1f} ms",
                 flush=True,
             )
-            background = {
-                name: subprocess.Popen(
-                    [PY, "manage.py", *command],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT,
+            print(
+                f"== {args.clients} clients x {args.seconds:.0f} s of getaction?days=15, then of /bare "
+                f"(the same bytes from a plain view), on gunicorn ({args.workers} workers)",
+                flush=True,
+            )
+            for name, url in (("getaction alone", "/getaction"), ("bare view", "/bare")):
+                phases.append(_run_clients(Phase(name), port, args.clients, args.seconds, url))
+                phases[-1].print()
+            ratio = phases[0].rate / phases[1].rate if phases[1].rate else 0.0
+            print(f"   getaction / bare view throughput: {ratio:.2f}x (target >= 0.8x)", flush=True)
+            if not args.without_jobs:
+                print(
+                    f"== getaction again while ingesting {INGESTED_WORKFLOWS:,} workflows and reclustering",
+                    flush=True,
                 )
-                for name, command in (
-                    ("ingestion", ["ingest_errors", "--no-progress", str(second)]),
-                    ("recluster", ["recluster", "--no-progress"]),
+                background = {
+                    name: subprocess.Popen(
+                        [PY, "manage.py", *command],
+                        cwd=ROOT,
+                        env=env,
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.STDOUT,
+                    )
+                    for name, command in (
+                        ("ingestion", ["ingest_errors", "--no-progress", str(second)]),
+                        ("recluster", ["recluster", "--no-progress"]),
+                    )
+                }
+                phases.append(
+                    _run_clients(
+                        Phase("getaction beside the jobs"), port, args.clients, args.seconds, "/getaction"
+                    )
                 )
-                if not args.without_jobs
-            }
-            latencies: list[float] = []
-            errors: list[str] = []
-            started = time.monotonic()
-            stop_at = started + args.seconds
-            threads = [
-                threading.Thread(target=_client, args=(port, stop_at, latencies, errors))
-                for _ in range(args.clients)
-            ]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            elapsed = time.monotonic() - started
-            jobs_failed = []
-            for name, job in background.items():
-                output = job.communicate(timeout=1800)[0].decode(errors="replace").strip()
-                last = output.splitlines()[-1] if output else ""
-                print(f"   {name}: exit {job.returncode} ({last})")
-                if job.returncode:
-                    jobs_failed.append(f"{name} failed: {output[-2000:]}")
+                for name, job in background.items():
+                    output = job.communicate(timeout=1800)[0].decode(errors="replace").strip()
+                    last = output.splitlines()[-1] if output else ""
+                    print(f"   {name}: exit {job.returncode} ({last})")
+                    if job.returncode:
+                        jobs_failed.append(f"{name} failed: {output[-2000:]}")
+                phases[-1].print()
         finally:
             server.terminate()
             server.wait(timeout=60)
             log.close()
         gunicorn_log = (var_dir / "gunicorn.log").read_text()
 
-    total = len(latencies) + len(errors)
-    print(f"   requests: {total:,} in {elapsed:.1f} s = {total / elapsed:.1f} req/s")
-    if latencies:
-        print(
-            f"   latency: p50 {statistics.median(latencies) * 1000:.0f} ms, "
-            f"p99 {_percentile(latencies, 0.99) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms"
-        )
-    print(f"   errors: {len(errors)}")
-    for error in sorted(set(errors))[:10]:
-        print(f"     {errors.count(error)} x {error}")
-    if errors or jobs_failed or not latencies:
+    if any(phase.errors or not phase.latencies for phase in phases) or jobs_failed or not phases:
         for failure in jobs_failed:
             print(f"   {failure}")
         print("   gunicorn's log (end):\n" + "\n".join(gunicorn_log.splitlines()[-20:]))

@@ -24,7 +24,7 @@ def count_disk_loads(monkeypatch) -> list[str]:
         loads.append(str(path))
         return real_load(path, *args, **kwargs)
 
-    monkeypatch.setattr(model_files.joblib, "load", counting_load)
+    monkeypatch.setattr(joblib, "load", counting_load)  # model_files imports joblib when it loads
     return loads
 
 

@@ -105,3 +105,47 @@ def test_an_action_is_stored_when_the_requester_mail_cannot_be_queued(redis_went
     history = ActionSubmission.objects.get(workflow=workflow)
     assert history.requester_notice == RequesterNotice.FAILED
     assert "task queue (Redis) was unreachable" in history.requester_problem
+def test_getaction_serves_every_write_across_workers_and_an_outage(throwaway_redis, settings, verified_operator):
+    """A reply kept in Redis by another worker is never served after a write, and with Redis
+    down the reply comes from the database."""
+    import json
+
+    from actions import served
+    from actions.services import submit_action
+    from tests.factories import WorkflowFactory
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "wwt_project.cache.FailSoftRedisCache",
+            "LOCATION": throwaway_redis.url,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    settings.WWT_ACTIONS_KEY = "k"
+    unified = Client()
+
+    def poll_as_a_new_worker() -> set[str]:
+        served._kept.clear()
+        response = unified.generic("GET", "/getaction", json.dumps({"key": "k"}), content_type="application/json")
+        assert response.status_code == 200
+        return set(response.json())
+
+    first, second = WorkflowFactory(), WorkflowFactory()
+    for workflow in (first, second):
+        submit_action(
+            user=verified_operator, workflows=[workflow.name], action="special",
+            parameters={"action": "by-pass", "other": ""}, reasons=[{"short": "", "long": "done"}],
+        )  # fmt: skip
+    assert poll_as_a_new_worker() == {first.name, second.name}
+    from django.core.cache import cache
+
+    assert cache.get(f"getaction:{served.served_version()}:0:0") is not None  # kept in Redis
+    post = unified.post("/reportaction", json.dumps({"key": "k", "workflows": [first.name]}), content_type="application/json")
+    assert post.json()["success"] == [first.name]
+    assert poll_as_a_new_worker() == {second.name}
+
+    throwaway_redis.stop()
+    Client().get("/")  # nothing else needs Redis for this
+    post = unified.post("/reportaction", json.dumps({"key": "k", "workflows": [second.name]}), content_type="application/json")
+    assert post.json()["success"] == [second.name]
+    assert poll_as_a_new_worker() == set()

@@ -1,0 +1,169 @@
+"""getaction's reply kept per version of the actions (actions/served.py): every write that
+changes what Unified is served is seen by the next poll, whichever path wrote it, and a poll
+with nothing changed costs one query."""
+
+import socket
+from datetime import timedelta
+
+import pytest
+from django.core.cache import caches
+from django.utils import timezone
+
+from actions import served
+from actions.models import Action, ServedVersion
+from actions.selectors import served_actions_json
+from actions.services import submit_action
+from tests.factories import WorkflowFactory
+
+pytestmark = pytest.mark.pg_too
+
+REASONS = [{"short": "memory", "long": "Jobs exceed the memory limit (50660)."}]
+
+
+def _clone(user, workflow, memory=3000):
+    """An action as the form stores it (flat parameters for a clone)."""
+    submit_action(
+        user=user,
+        workflows=[workflow.name],
+        action="clone",
+        parameters={"memory": memory, "splitting": "2x"},
+        reasons=REASONS,
+    )
+
+
+@pytest.fixture
+def two_served(verified_operator):
+    first, second = WorkflowFactory(), WorkflowFactory()
+    _clone(verified_operator, first)
+    _clone(verified_operator, second)
+    return first, second
+
+
+def _served(unified, query="days=15") -> dict:
+    response = unified.getaction(query)
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_a_poll_after_a_new_action_serves_it(unified, verified_operator, two_served):
+    assert set(_served(unified)) == {w.name for w in two_served}
+    third = WorkflowFactory()
+    _clone(verified_operator, third)
+    assert set(_served(unified)) == {w.name for w in (*two_served, third)}
+
+
+def test_a_poll_after_a_resubmission_serves_the_new_parameters(unified, verified_operator, two_served):
+    first, _ = two_served
+    assert _served(unified)[first.name]["Parameters"]["memory"] == 3000
+    _clone(verified_operator, first, memory=8000)
+    assert _served(unified)[first.name]["Parameters"]["memory"] == 8000
+
+
+def test_a_poll_after_a_report_stops_serving_it(unified, two_served):
+    first, second = two_served
+    assert set(_served(unified)) == {first.name, second.name}
+    assert set(_served(unified, "acted=1")) == set()
+    assert unified.report([first.name]).json()["success"] == [first.name]
+    assert set(_served(unified)) == {second.name}
+    assert set(_served(unified, "acted=1")) == {first.name}
+
+
+@pytest.mark.parametrize(
+    "delete",
+    [
+        pytest.param(lambda workflow: Action.objects.get(workflow=workflow).delete(), id="one action"),
+        pytest.param(lambda workflow: Action.objects.filter(workflow=workflow).delete(), id="a queryset"),
+        pytest.param(lambda workflow: workflow.delete(), id="its workflow (cascade)"),
+    ],
+)
+def test_a_poll_after_a_delete_stops_serving_it(unified, two_served, delete):
+    first, second = two_served
+    assert set(_served(unified)) == {first.name, second.name}
+    delete(first)
+    assert set(_served(unified)) == {second.name}
+
+
+@pytest.mark.parametrize(
+    "withdraw",
+    [
+        # What a new write path (a withdrawal, an admin edit) might do: none calls the cache.
+        pytest.param(
+            lambda workflow: Action.objects.filter(workflow=workflow).update(reported_at=timezone.now()),
+            id="queryset update",
+        ),
+        pytest.param(lambda workflow: _save_reported(Action.objects.get(workflow=workflow)), id="save"),
+        pytest.param(
+            lambda workflow: Action.objects.bulk_update(
+                [_reported(Action.objects.get(workflow=workflow))], ["reported_at"]
+            ),
+            id="bulk_update",
+        ),
+    ],
+)
+def test_any_write_path_is_seen_by_the_next_poll(unified, two_served, withdraw):
+    first, second = two_served
+    assert set(_served(unified)) == {first.name, second.name}
+    withdraw(first)
+    assert set(_served(unified)) == {second.name}
+
+
+def _reported(action: Action) -> Action:
+    action.reported_at = timezone.now()
+    return action
+
+
+def _save_reported(action: Action) -> None:
+    _reported(action).save()
+
+
+def test_a_warm_poll_is_one_query_and_the_database_s_bytes(
+    unified, two_served, django_assert_num_queries
+):
+    _served(unified)
+    with django_assert_num_queries(1):
+        response = unified.getaction("days=15")
+    assert response.content == served_actions_json(days=15).encode()
+
+
+def test_an_action_ageing_out_of_days_leaves_without_a_write(verified_operator):
+    now = timezone.now()
+    workflow = WorkflowFactory()
+    _clone(verified_operator, workflow)
+    Action.objects.filter(workflow=workflow).update(submitted_at=now - timedelta(days=15, hours=-1))
+    assert workflow.name in served.served_actions_bytes(days=15, now=now).decode()
+    assert workflow.name not in served.served_actions_bytes(days=15, now=now + timedelta(hours=2)).decode()
+    assert workflow.name in served.served_actions_bytes(days=16, now=now + timedelta(hours=2)).decode()
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_with_redis_unreachable_polls_serve_the_database(unified, verified_operator, two_served, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "wwt_project.cache.FailSoftRedisCache",
+            "LOCATION": f"redis://127.0.0.1:{_closed_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    caches.close_all()
+    served._kept.clear()  # a worker that has not served this version yet
+    assert _served(unified).keys() == {w.name for w in two_served}
+    first, second = two_served
+    assert unified.report([first.name]).json()["success"] == [first.name]
+    served._kept.clear()
+    response = unified.getaction("days=15")
+    assert response.content == served_actions_json(days=15).encode()
+    assert set(response.json()) == {second.name}
+
+
+def test_without_the_version_row_polls_still_serve_the_database(unified, verified_operator, two_served):
+    ServedVersion.objects.all().delete()  # a flushed database
+    assert set(_served(unified)) == {w.name for w in two_served}
+    third = WorkflowFactory()
+    _clone(verified_operator, third)
+    assert ServedVersion.objects.count() == 1  # the write made it again
+    assert set(_served(unified)) == {w.name for w in (*two_served, third)}
