@@ -1,10 +1,11 @@
 """Error messages of log samples, masked so that samples saying the same thing group together.
 
 Pure functions, no Django: `message_of(details)` is the text a sample's group is named by
-(numbers, hex ids, host names, file paths and URLs, dataset names and timestamps replaced by
-placeholders), `message_key(exit_code, message)` its short stable key, and `group_samples`
-the groups of one fetched sample set. Sites (`T2_CH_CERN`) and step names (`cmsRun1`) stay:
-a message that names its site is a different message.
+(numbers, hex ids, host names, file paths and URLs, dataset names, timestamps and CMS site
+names replaced by placeholders), `message_key(exit_code, message)` its short stable key, and
+`group_samples` the groups of one fetched sample set. Sites are masked too ("Exit code 8001 at
+T2_IT_Pisa" is one message whatever the site): a group counts its sites and its samples name
+them. Step and module names (`cmsRun1`, `PoolSource`) stay.
 """
 
 import hashlib
@@ -12,8 +13,16 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-NUM, HEX, HOST, PATH, DATASET, TIME = "<num>", "<hex>", "<host>", "<path>", "<dataset>", "<time>"
-PLACEHOLDERS = (NUM, HEX, HOST, PATH, DATASET, TIME)
+NUM, HEX, HOST, PATH, DATASET, TIME, SITE = (
+    "<num>",
+    "<hex>",
+    "<host>",
+    "<path>",
+    "<dataset>",
+    "<time>",
+    "<site>",
+)
+PLACEHOLDERS = (NUM, HEX, HOST, PATH, DATASET, TIME, SITE)
 # What a group shows and keys on: long logs differ somewhere, their start says what failed.
 MESSAGE_CHARS = 500
 SAMPLES_PER_GROUP = 3
@@ -60,14 +69,16 @@ _RULES: list[tuple[re.Pattern, str]] = [
         ),
         HOST,
     ),
-    # Numbers not glued to a word before them (cmsRun1, Run2024F, T2_CH_CERN stay); 8500MB is <num>MB
+    # CMS sites and their storage names: T2_CH_CERN, T1_US_FNAL_Disk, T0_CH_CERN_MSS
+    (re.compile(r"\bT[0-3]_[A-Z]{2}_\w+"), SITE),
+    # Numbers not glued to a word before them (cmsRun1, Run2024F stay); 8500MB is <num>MB
     (re.compile(r"(?<![\w<.])[-+]?\d+(?:[.,]\d+)*"), NUM),
 ]
 # "occurred while [0] Processing Event run: 1 lumi: 7 ... [9] Reading branch ...": cmsRun's
 # context lines say where in the event loop it failed, which varies between jobs of one cause.
 _CONTEXT_LINE = re.compile(r"^\s*\[\d+\] .*$", re.MULTILINE)
 # The same placeholder repeated (a list of files, of hosts): one placeholder, whatever the length.
-_REPEATS = re.compile(r"(<(?:num|hex|host|path|dataset|time)>)(?:[\s,;]+\1)+")
+_REPEATS = re.compile(r"(<(?:num|hex|host|path|dataset|time|site)>)(?:[\s,;]+\1)+")
 _SPACES = re.compile(r"\s+")
 
 

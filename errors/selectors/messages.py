@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Exists, F, Min, OuterRef, Sum, Window
-from django.db.models.functions import RowNumber
+from django.db.models.functions import Length, RowNumber, Substr
 
 from workflows.models import Workflow
 
@@ -19,6 +19,9 @@ from .global_view import PageInfo
 from .snapshot import digest, snapshot_key
 
 MESSAGES_PER_PAGE = 25
+# A sample under its message shows its start (the explain page shows it whole): cut in the
+# database, so a page neither loads nor caches 20,000-character logs.
+SAMPLE_CHARS = 1500
 WORKFLOWS_PER_PAGE = 50
 # "samples": most samples first (the default); "workflows": in most workflows first.
 MESSAGE_SORTS = {"samples": ("-samples", "-workflows"), "workflows": ("-workflows", "-samples")}
@@ -33,7 +36,8 @@ class Sample:
     site: str
     exit_code: int  # the cell it is filed under (the explain page's link)
     error_type: str
-    details: str
+    details: str  # at most SAMPLE_CHARS characters
+    cut: bool = False  # the stored sample is longer
 
 
 @dataclass
@@ -80,13 +84,18 @@ def _in_snapshot():
 
 
 def _samples_by_id(ids: list[int]) -> dict[int, Sample]:
-    """The stored samples of `ids` with their step and workflow. One query."""
-    rows = LogSample.objects.filter(pk__in=ids).values_list(
-        "pk", "step__workflow__name", "step__name", "site", "exit_code", "error_type", "details"
+    """The stored samples of `ids` with their step and workflow, their text cut at
+    SAMPLE_CHARS. One query."""
+    rows = (
+        LogSample.objects.filter(pk__in=ids)
+        .annotate(start=Substr("details", 1, SAMPLE_CHARS), length=Length("details"))
+        .values_list(
+            "pk", "step__workflow__name", "step__name", "site", "exit_code", "error_type", "start", "length"
+        )
     )
     return {
-        pk: Sample(workflow, step, site, code, kind, details)
-        for pk, workflow, step, site, code, kind, details in rows
+        pk: Sample(workflow, step, site, code, kind, start, length > SAMPLE_CHARS)
+        for pk, workflow, step, site, code, kind, start, length in rows
     }
 
 
