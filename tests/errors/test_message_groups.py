@@ -273,3 +273,12 @@ def test_the_migration_groups_samples_stored_before_it(fetched):
     migration.group_stored_samples(django_apps, None)
     assert groups_of(ONE) == {(8021, 3, 2), (50664, 1, 1), (99999, 1, 1)}
     assert MessageGroup.objects.filter(workflow__name=GONE).count() == 1
+
+
+@pytest.mark.django_db
+def test_before_any_data_or_fetch_the_pages_say_so(client, tmp_path, empty_cache):
+    assert "No log samples are stored" in client.get("/messages").content.decode()
+    load_document(tmp_path, {f"/{ONE}/HIG_0": {"8021": {"T2_CH_CERN": 3}}})
+    assert "No log samples are stored for the workflows" in client.get("/messages").content.decode()
+    html = client.get("/seeworkflow", {"workflow": ONE}).content.decode()
+    assert "No log samples are stored for this workflow" in html
