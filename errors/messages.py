@@ -10,7 +10,7 @@ them. Step and module names (`cmsRun1`, `PoolSource`) stay.
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 NUM, HEX, HOST, PATH, DATASET, TIME, SITE = (
@@ -38,9 +38,19 @@ _TLDS = (
     "|lt|th|nl|us|eu|io|local"
 )
 
+
+def _hex_id(match: re.Match) -> str:
+    """A run of hex digits is an id when it mixes digits and letters (12345678 is a number,
+    "deadbeef" perhaps a word)."""
+    text = match.group(0)
+    if not text.isdigit() and any(c.isdigit() for c in text):
+        return HEX
+    return text
+
+
 # (pattern, placeholder), applied in this order: URLs and paths first (they hold hosts,
 # numbers and hex names), timestamps before numbers (a time is several numbers).
-_RULES: list[tuple[re.Pattern, str]] = [
+_RULES: list[tuple[re.Pattern, str | Callable[[re.Match], str]]] = [
     # PFNs and other URLs: root://host//store/..., srm://host:8443/srm/managerv2?SFN=/..., davs://, https://
     (re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>()\[\]{},;]*"), PATH),
     (re.compile(r"\bfile:[^\s'\"<>()\[\]{},;]+"), PATH),
@@ -52,7 +62,9 @@ _RULES: list[tuple[re.Pattern, str]] = [
     # Thu Jun 13 04:20:11 UTC 2024, 13-Jun-2024 04:20:11, Jun 13 04:20:11, then a bare 04:20:11
     (re.compile(rf"\b\d{{4}}[-/]\d{{2}}[-/]\d{{2}}(?:[T ]{_CLOCK})?{_ZONE}"), TIME),
     (
-        re.compile(rf"\b(?:{_DAY},?\s+)?{_MONTH}\s+\d{{1,2}},?\s+(?:{_CLOCK}{_ZONE}(?:\s+\d{{4}})?|\d{{4}})"),
+        re.compile(
+            rf"\b(?=[A-Z][a-z]{{2}})(?:{_DAY},?\s+)?{_MONTH}\s+\d{{1,2}},?\s+(?:{_CLOCK}{_ZONE}(?:\s+\d{{4}})?|\d{{4}})"
+        ),
         TIME,
     ),
     (re.compile(rf"\b\d{{1,2}}[-\s]{_MONTH}[-\s]\d{{4}}(?:[\s:]{_CLOCK})?{_ZONE}"), TIME),
@@ -60,7 +72,7 @@ _RULES: list[tuple[re.Pattern, str]] = [
     # Hex ids: GUIDs (file names, job ids), 0x addresses, long hex strings with digits and letters
     (re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"), HEX),
     (re.compile(r"\b0x[0-9a-fA-F]+\b"), HEX),
-    (re.compile(r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b"), HEX),
+    (re.compile(r"\b[0-9a-fA-F]{8,}\b"), _hex_id),
     # Hosts: IPv4 addresses and dotted names under a known domain, with their port
     (re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?(?![\w.])"), HOST),
     (
