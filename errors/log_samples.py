@@ -159,6 +159,10 @@ def refresh_log_samples(workflow: Workflow) -> int:
             batch_size=1000,
         )
         store_message_groups(workflow, stored)
+    # The top-messages page is cached per snapshot and per this mark: new groups retire it.
+    # Set after the commit (the task runs in autocommit), not by on_commit: a request that
+    # enqueues the fetch counts its own commit callbacks.
+    soft_cache("set", MESSAGES_GENERATION_KEY, time.time_ns(), None)
     return len(stored)
 
 
@@ -168,7 +172,8 @@ MESSAGES_GENERATION_KEY = "wwt:messages:generation"
 def store_message_groups(workflow: Workflow, samples: list[LogSample]) -> int:
     """Replace `workflow`'s message groups with those of `samples` (all its stored samples,
     saved, so with ids): grouped once here, per fetched set, so pages never mask text.
-    Returns the number of groups. Call inside the transaction that stores the samples."""
+    Returns the number of groups. Call inside the transaction that stores the samples, then
+    set MESSAGES_GENERATION_KEY (as refresh_log_samples does)."""
     groups = group_samples(
         (
             sample.exit_code if sample.sample_exit_code is None else sample.sample_exit_code,
@@ -193,8 +198,6 @@ def store_message_groups(workflow: Workflow, samples: list[LogSample]) -> int:
         ],
         batch_size=1000,
     )
-    # The top-messages page is cached per snapshot and per this mark: new groups retire it.
-    transaction.on_commit(lambda: soft_cache("set", MESSAGES_GENERATION_KEY, time.time_ns(), None))
     return len(groups)
 
 
