@@ -8,6 +8,7 @@ from workflows.exit_codes import NOT_REPORTED_LABEL, parse_exit_code
 
 from .models import Procedure
 from .selectors.global_view import PIEVARS, SORTS
+from .selectors.messages import MESSAGE_SORTS
 
 SORT_ERROR = {"invalid_choice": "sort must be errors or name; %(value)s is neither."}
 
@@ -94,6 +95,28 @@ class ListPageForm(forms.Form):
 class ExplainErrorForm(forms.Form):
     errorcode = ExitCodeField()
     workflowstep = forms.CharField(max_length=1000)
+
+
+class TopMessagesForm(forms.Form):
+    page = forms.IntegerField(min_value=1, required=False)
+    sort = forms.ChoiceField(
+        choices=[(key, key) for key in MESSAGE_SORTS],
+        required=False,
+        error_messages={"invalid_choice": "sort must be samples or workflows; %(value)s is neither."},
+    )
+
+    def clean_page(self):
+        return self.cleaned_data["page"] or 1
+
+    def clean_sort(self):
+        return self.cleaned_data["sort"] or "samples"
+
+
+class MessageWorkflowsForm(forms.Form):
+    page = forms.IntegerField(min_value=1, required=False)
+
+    def clean_page(self):
+        return self.cleaned_data["page"] or 1
 
 
 class TrendsForm(forms.Form):

@@ -9,6 +9,7 @@ The scheduled refresh fetches the samples of the workflows of the biggest cells
 
 import hashlib
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,7 +27,8 @@ from wwt_project.queue import send_once
 
 from .document import is_logcollect_or_cleanup
 from .ingestion import keeps_logcollect_cleanup
-from .models import ErrorCount, LogSample
+from .messages import group_samples
+from .models import ErrorCount, LogSample, MessageGroup
 
 logger = logging.getLogger(__name__)
 
@@ -141,7 +143,7 @@ def refresh_log_samples(workflow: Workflow) -> int:
     with transaction.atomic():
         step_ids = ensure_steps({step for step, _, _ in kept})
         LogSample.objects.filter(step__workflow=workflow).delete()
-        LogSample.objects.bulk_create(
+        stored = LogSample.objects.bulk_create(
             [
                 LogSample(
                     step_id=step_ids[step],
@@ -156,7 +158,47 @@ def refresh_log_samples(workflow: Workflow) -> int:
             ],
             batch_size=1000,
         )
-    return sum(len(cell) for cell in kept.values())
+        store_message_groups(workflow, stored)
+    # The top-messages page is cached per snapshot and per this mark: new groups retire it.
+    # Set after the commit (the task runs in autocommit), not by on_commit: a request that
+    # enqueues the fetch counts its own commit callbacks.
+    soft_cache("set", MESSAGES_GENERATION_KEY, time.time_ns(), None)
+    return len(stored)
+
+
+MESSAGES_GENERATION_KEY = "wwt:messages:generation"
+
+
+def store_message_groups(workflow: Workflow, samples: list[LogSample]) -> int:
+    """Replace `workflow`'s message groups with those of `samples` (all its stored samples,
+    saved, so with ids): grouped once here, per fetched set, so pages never mask text.
+    Returns the number of groups. Call inside the transaction that stores the samples, then
+    set MESSAGES_GENERATION_KEY (as refresh_log_samples does)."""
+    groups = group_samples(
+        (
+            sample.exit_code if sample.sample_exit_code is None else sample.sample_exit_code,
+            sample.site,
+            sample.details,
+        )
+        for sample in samples
+    )
+    MessageGroup.objects.filter(workflow=workflow).delete()
+    MessageGroup.objects.bulk_create(
+        [
+            MessageGroup(
+                workflow=workflow,
+                exit_code=group.exit_code,
+                message=group.message,
+                message_key=group.key,
+                samples=len(group.samples),
+                sites=len(set(group.sites)),
+                shown_samples=[samples[position].pk for position in group.shown()],
+            )
+            for group in groups
+        ],
+        batch_size=1000,
+    )
+    return len(groups)
 
 
 def fetch_log_samples(workflow_name: str) -> dict:

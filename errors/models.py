@@ -3,7 +3,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from workflows.models import Step
+from workflows.models import Step, Workflow
 
 
 class ErrorCount(models.Model):
@@ -107,6 +107,34 @@ class LogSample(models.Model):
 
     def __str__(self):
         return f"{self.step_id} {self.exit_code} @ {self.site}"
+
+
+class MessageGroup(models.Model):
+    """A workflow's stored log samples that say the same thing: one (exit code, masked message)
+    (errors/messages.py). Built once when a fetched sample set is stored (errors.log_samples),
+    so the workflow page and the top-messages page only read and sum these rows."""
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="message_groups")
+    # The samples' own exit code (the cell's when WMStats gave none).
+    exit_code = models.IntegerField()
+    message = models.TextField(
+        help_text="The masked message, at most errors.messages.MESSAGE_CHARS characters"
+    )
+    message_key = models.CharField(max_length=16, help_text="errors.messages.message_key(exit_code, message)")
+    samples = models.PositiveIntegerField()
+    sites = models.PositiveIntegerField(help_text="Distinct sites of the samples")
+    # Ids of the LogSample rows a page shows (up to errors.messages.SAMPLES_PER_GROUP);
+    # they are replaced together with the samples, so they always exist.
+    shown_samples = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workflow", "message_key"], name="unique_workflow_message"),
+        ]
+        indexes = [models.Index(fields=["message_key", "workflow"])]
+
+    def __str__(self):
+        return f"{self.workflow_id} {self.exit_code}: {self.message[:60]}"
 
 
 class Procedure(models.Model):

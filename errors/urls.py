@@ -13,5 +13,7 @@ urlpatterns = [
     path("procedures", views.procedures, name="procedures"),
     path("sites", views.sites, name="sites"),
     path("trends", views.trends, name="trends"),
+    path("messages", views.top_messages, name="messages"),
+    path("messages/<str:message_key>", views.message_workflows, name="message"),
     path("resetcache", views.reset_cache, name="resetcache"),
 ]

@@ -1,6 +1,7 @@
 """Pages about errors: thin views over errors.selectors (reads) and the services. A GET
 reads the database and cache only: log samples are fetched in the background."""
 
+import re
 import uuid
 from urllib.parse import urlencode
 
@@ -18,11 +19,20 @@ from wwt_project.http import bad_request, first_error, not_found, problem_page
 from wwt_project.queue import QueueDown, send_after_commit
 
 from . import log_samples, tasks
-from .forms import ExplainErrorForm, GlobalViewForm, ListPageForm, TrendsForm
+from .forms import (
+    ExplainErrorForm,
+    GlobalViewForm,
+    ListPageForm,
+    MessageWorkflowsForm,
+    TopMessagesForm,
+    TrendsForm,
+)
 from .models import Procedure
 from .selectors.explanations import snippets
 from .selectors.global_view import PIEVAR_LABELS, global_view
 from .selectors.list_page import list_page as list_page_rows
+from .selectors.messages import message_workflows as message_workflows_view
+from .selectors.messages import top_messages as top_messages_view
 from .selectors.overview import overview
 from .selectors.sites import errors_per_site
 from .selectors.trends import error_trends
@@ -168,6 +178,32 @@ def trends(request):
         return bad_request(request, first_error(form))
     days = form.cleaned_data["days"]
     return render(request, "errors/trends.html", {"trends": error_trends(days=days), "days": days})
+
+
+def top_messages(request):
+    """The current snapshot's log-sample messages, most frequent first."""
+    form = TopMessagesForm(request.GET)
+    if not form.is_valid():
+        return bad_request(request, first_error(form))
+    query = form.cleaned_data
+    view = top_messages_view(page=query["page"], sort=query["sort"])
+    query_base = urlencode({"sort": query["sort"]}) + "&" if query["sort"] != "samples" else ""
+    return render(request, "errors/messages.html", {"view": view, "query_base": query_base})
+
+
+def message_workflows(request, message_key):
+    """The workflows whose log samples say one message (a key from the top-messages page)."""
+    form = MessageWorkflowsForm(request.GET)
+    if not form.is_valid():
+        return bad_request(request, first_error(form))
+    if not re.fullmatch(r"[0-9a-f]{16}", message_key):
+        return not_found(
+            request, "A message is named by 16 hexadecimal characters, as the top-messages page links it."
+        )
+    view = message_workflows_view(message_key, page=form.cleaned_data["page"])
+    if view is None:
+        return not_found(request, "No workflow of the current snapshot has this message (any more).")
+    return render(request, "errors/message.html", {"view": view, "query_base": ""})
 
 
 REFRESH_TASK = "errors.tasks.refresh_errors"

@@ -52,6 +52,7 @@ PAGES = [
     f"/seeworkflow?workflow={WORKFLOW}",
     "/sites",
     "/trends",
+    "/messages",
     "/actions/",
     "/procedures",
     "/cluster",

@@ -16,6 +16,7 @@ from actions.panels import workflow_panel
 from clustering import placement, prediction
 from errors import log_samples
 from errors.selectors import explanations as error_selectors
+from errors.selectors.messages import workflow_messages
 from errors.selectors.workflow import workflow_error_tables
 from workflows import selectors as workflow_selectors
 from workflows.forms import WorkflowForm
@@ -66,6 +67,7 @@ def see_workflow(request):
             for code in codes
         ],
         "log_samples": log_samples.log_samples_state(workflow),
+        "message_groups": workflow_messages(workflow),
         "request_answer": request_answer,
         "recovery_answer": workflow_selectors.recovery_sites_answer(workflow),
         "refresh_queued": services.refresh_queued(workflow),
