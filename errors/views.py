@@ -24,7 +24,7 @@ from .selectors.explanations import snippets
 from .selectors.global_view import PIEVAR_LABELS, global_view
 from .selectors.list_page import list_page as list_page_rows
 from .selectors.overview import overview
-from .selectors.sites import errors_per_site
+from .selectors.sites import sites_page
 from .selectors.trends import error_trends
 
 
@@ -37,6 +37,7 @@ def global_error(request):
     if not form.is_valid():
         return bad_request(request, first_error(form))
     query = form.cleaned_data
+    status_answer = workflow_selectors.site_status_answer()
     view = global_view(
         query["pievar"],
         page=query["page"] or 1,
@@ -45,6 +46,7 @@ def global_error(request):
         site=query["sitename"],
         sort=query["sort"],
         compact=query["compact"],
+        statuses=status_answer.value or {},
     )
     # Pager links keep every choice but the page; defaults stay out of the URL.
     kept = {
@@ -65,6 +67,7 @@ def global_error(request):
             "query": query,
             "pievars": PIEVAR_LABELS,
             "query_base": urlencode(kept) + "&",
+            "status_answer": status_answer,
         },
     )
 
@@ -84,12 +87,14 @@ def list_page(request):
         workflow = Workflow.objects.filter(name=query["workflow"]).first()
         if workflow is None:
             return not_found(request, f"No workflow is named {query['workflow']}.")
+    status_answer = workflow_selectors.site_status_answer()
     listing = list_page_rows(
         errorcode=query["errorcode"],
         sitename=query["sitename"],
         workflow=workflow,
         step=step,
         sort=query["sort"],
+        statuses=status_answer.value or {},
     )
     # The sort links keep the rest of the query as given.
     sort_base = urlencode([(key, value) for key, value in request.GET.items() if key != "sort"])
@@ -102,6 +107,7 @@ def list_page(request):
             "workflow": workflow,
             "step": step,
             "sort_base": sort_base + "&" if sort_base else "",
+            "status_answer": status_answer,
         },
     )
 
@@ -158,8 +164,9 @@ def procedures(request):
 
 def sites(request):
     answer = workflow_selectors.site_status_answer()
-    rows = errors_per_site(answer.value or {})
-    return render(request, "errors/sites.html", {"rows": rows, "status_answer": answer})
+    return render(
+        request, "errors/sites.html", {"sites": sites_page(answer.value or {}), "status_answer": answer}
+    )
 
 
 def trends(request):
