@@ -378,7 +378,7 @@ def _code_by_site_view(campaign: str, prep_id: str, site: str, sort: str = "erro
                 palette,
                 rest=total - sum(cell_top.values()),
                 rest_values=n_steps - len(cell_top),
-                noun="other steps",
+                noun="other step",
             )
             pies.append(
                 Pie(

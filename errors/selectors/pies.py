@@ -65,10 +65,11 @@ class Pie:
 
 
 def coloured_slices(
-    split: dict, palette: Palette, *, rest: int = 0, rest_values: int = 0, noun: str = "others"
+    split: dict, palette: Palette, *, rest: int = 0, rest_values: int = 0, noun: str = "other"
 ) -> tuple[tuple[tuple[str, int], ...], tuple[str, ...]]:
     """The slices of `split` {label: count} with a colour in `palette` (biggest first), then one
-    grey slice for the rest of `split` plus `rest` errors of `rest_values` values not in it."""
+    grey slice ("3 others") for the rest of `split` plus `rest` errors of `rest_values` values
+    not in it."""
     shown, grey, grey_values = [], rest, rest_values
     for label, count in sorted(split.items(), key=lambda item: (-item[1], str(item[0]))):
         if palette.colour(str(label)) is None:
@@ -78,7 +79,7 @@ def coloured_slices(
             shown.append((str(label), count))
     colours = [palette.colour(label) for label, _ in shown]
     if grey:
-        shown.append((f"{grey_values} {noun}", grey))
+        shown.append((f"{grey_values} {noun}{'' if grey_values == 1 else 's'}", grey))
         colours.append(OTHERS_CLASS)
     return tuple(shown), tuple(colours)
 
