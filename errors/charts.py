@@ -8,19 +8,17 @@ from urllib.parse import urlencode
 
 from django.utils.safestring import SafeString, mark_safe
 
-# Slices are coloured by rank, so the biggest slice always has the first colour;
-# the rest of the CSS palette (.s0 .. .s4, .so for "other") lives in errors.css.
+# Pies colour a value the same way wherever it appears: the page's palette
+# (errors.selectors.pies.Palette) gives its PALETTE_SIZE biggest values the classes .s0 ..
+# .s6 of errors.css, in this order (Okabe & Ito's colour-blind safe set), and every other value
+# the grey .so. A pie without a palette is coloured by rank with the same classes.
 MAX_SLICES = 5
-RANK_COLOURS = ["#c0392b", "#1f5fa8", "#e0a100", "#2e8b57", "#8e44ad"]
+PALETTE = ["#0072b2", "#e69f00", "#009e73", "#d55e00", "#56b4e9", "#cc79a7", "#f0e442"]
+PALETTE_SIZE = len(PALETTE)
+OTHERS_CLASS = "so"
 OTHER_COLOUR = "#9aa5b1"
-LEGEND = [
-    ("largest", RANK_COLOURS[0]),
-    ("2nd", RANK_COLOURS[1]),
-    ("3rd", RANK_COLOURS[2]),
-    ("4th", RANK_COLOURS[3]),
-    ("5th", RANK_COLOURS[4]),
-    ("all others", OTHER_COLOUR),
-]
+# The trend lines keep their own colours: they are ranked series, not values of a page.
+RANK_COLOURS = ["#c0392b", "#1f5fa8", "#e0a100", "#2e8b57", "#8e44ad"]
 
 
 def esc(text) -> str:
@@ -53,10 +51,15 @@ def _point(angle: float, r: float) -> str:
     return f"{r * math.sin(angle):.2f},{-r * math.cos(angle):.2f}"
 
 
-def pie_svg(title: str, slices: list[tuple[str, int]], total: int, *, more: bool = False) -> str:
+def pie_svg(title: str, slices: list[tuple[str, int]], total: int, *, more: bool = False, colours=()) -> str:
     """Markup (a string of escaped HTML) for one pie: radius from `total`, slices in the
-    order given (biggest first), an SVG <title> with the total and the split. `more`
-    means the last slice stands for "others"."""
+    order given (biggest first), an SVG <title> with the total and the split. `colours`
+    gives each slice its CSS class; without, slices are coloured by rank and `more` means
+    the last slice stands for "others"."""
+    if not colours:
+        colours = [
+            OTHERS_CLASS if more and rank == len(slices) - 1 else f"s{rank}" for rank in range(len(slices))
+        ]
     r = radius_fraction(total)
     lines = [f"{title}: {total} errors"] + [
         f"{label}: {count} ({100 * count / total:.0f}%)" for label, count in slices
@@ -64,11 +67,10 @@ def pie_svg(title: str, slices: list[tuple[str, int]], total: int, *, more: bool
     # Kept terse: a page holds hundreds of these (styled through `.pc svg` in errors.css).
     parts = [f'<svg viewBox="-1 -1 2 2"><title>{esc(chr(10).join(lines))}</title>']
     if len(slices) == 1:
-        parts.append(f'<circle r="{r:.2f}" class="s0"/>')
+        parts.append(f'<circle r="{r:.2f}" class="{colours[0]}"/>')
     else:
         angle = 0.0
-        for rank, (_, count) in enumerate(slices):
-            css = "so" if more and rank == len(slices) - 1 else f"s{rank}"
+        for css, (_, count) in zip(colours, slices, strict=True):
             sweep = 2 * math.pi * count / total
             large = 1 if sweep > math.pi else 0
             parts.append(
@@ -92,13 +94,16 @@ def pie_cell(title: str, split: dict, href: str | None) -> str:
     return f'<td class="pc">{svg}</td>'
 
 
-def legend_html() -> SafeString:
+def legend_html(entries: list[tuple[str, str]], caption: str = "") -> SafeString:
+    """The legend of a page's pies: [(label, CSS class)] as readable text with a swatch each,
+    after `caption` (escaped)."""
     items = "".join(
-        f'<li><svg class="swatch" viewBox="0 0 10 10"><rect width="10" height="10" fill="{colour}"/></svg>'
-        f"{esc(label)}</li>"
-        for label, colour in LEGEND
+        f'<li><svg class="swatch" viewBox="0 0 10 10" aria-hidden="true">'
+        f'<rect width="10" height="10" class="{esc(css)}"/></svg>{esc(label)}</li>'
+        for label, css in entries
     )
-    return mark_safe(f'<ul class="legend">{items}</ul>')  # noqa: S308 -- built from escaped text
+    head = f'<li class="legend-caption">{esc(caption)}</li>' if caption else ""
+    return mark_safe(f'<ul class="legend">{head}{items}</ul>')  # noqa: S308 -- built from escaped text
 
 
 def line_chart(

@@ -34,7 +34,7 @@ from .selectors.list_page import list_page as list_page_rows
 from .selectors.messages import message_workflows as message_workflows_view
 from .selectors.messages import top_messages as top_messages_view
 from .selectors.overview import overview
-from .selectors.sites import errors_per_site
+from .selectors.sites import sites_page
 from .selectors.trends import error_trends
 
 
@@ -47,6 +47,7 @@ def global_error(request):
     if not form.is_valid():
         return bad_request(request, first_error(form))
     query = form.cleaned_data
+    status_answer = workflow_selectors.site_status_answer()
     view = global_view(
         query["pievar"],
         page=query["page"] or 1,
@@ -55,6 +56,7 @@ def global_error(request):
         site=query["sitename"],
         sort=query["sort"],
         compact=query["compact"],
+        statuses=status_answer.value or {},
     )
     # Pager links keep every choice but the page; defaults stay out of the URL.
     kept = {
@@ -75,6 +77,7 @@ def global_error(request):
             "query": query,
             "pievars": PIEVAR_LABELS,
             "query_base": urlencode(kept) + "&",
+            "status_answer": status_answer,
         },
     )
 
@@ -94,12 +97,14 @@ def list_page(request):
         workflow = Workflow.objects.filter(name=query["workflow"]).first()
         if workflow is None:
             return not_found(request, f"No workflow is named {query['workflow']}.")
+    status_answer = workflow_selectors.site_status_answer()
     listing = list_page_rows(
         errorcode=query["errorcode"],
         sitename=query["sitename"],
         workflow=workflow,
         step=step,
         sort=query["sort"],
+        statuses=status_answer.value or {},
     )
     # The sort links keep the rest of the query as given.
     sort_base = urlencode([(key, value) for key, value in request.GET.items() if key != "sort"])
@@ -112,6 +117,7 @@ def list_page(request):
             "workflow": workflow,
             "step": step,
             "sort_base": sort_base + "&" if sort_base else "",
+            "status_answer": status_answer,
         },
     )
 
@@ -168,8 +174,9 @@ def procedures(request):
 
 def sites(request):
     answer = workflow_selectors.site_status_answer()
-    rows = errors_per_site(answer.value or {})
-    return render(request, "errors/sites.html", {"rows": rows, "status_answer": answer})
+    return render(
+        request, "errors/sites.html", {"sites": sites_page(answer.value or {}), "status_answer": answer}
+    )
 
 
 def trends(request):

@@ -12,8 +12,10 @@ from django.db.models.functions import Coalesce, NullIf, RowNumber
 from workflows.exit_codes import exit_code_label
 from workflows.models import Step, short_task_name
 
+from ..charts import OTHERS_CLASS
 from ..models import ErrorCount
-from .pies import Pie, pie_of
+from .pies import Palette, Pie, coloured_slices, legend_of, palette_of, pie_of, snapshot_palettes
+from .site_context import site_columns, snapshot_sites
 from .snapshot import ErrorsQueryError, digest, snapshot_key
 
 # pievar -> the ErrorCount field its pies split by.
@@ -74,11 +76,26 @@ class PageInfo:
         return self.number + 1
 
 
-def _row_pies(splits: dict, columns: list, link_for, title_for=str) -> list[Pie | None]:
+def _row_pies(splits: dict, columns: list, link_for, title_for, palette: Palette) -> list[Pie | None]:
     return [
-        pie_of(title_for(column), splits[column], LIST_PAGE, **link_for(column)) if column in splits else None
+        pie_of(title_for(column), splits[column], LIST_PAGE, palette=palette, **link_for(column))
+        if column in splits
+        else None
         for column in columns
     ]
+
+
+def _pies_of(view: dict):
+    """Every pie of a built view (for its legend)."""
+    if view["layout"] == "matrix":
+        return (pie for row in view["rows"] for pie in row.cells)
+    return (
+        pie
+        for section in view["sections"]
+        for group in section["groups"]
+        for row in group.rows
+        for pie in row.cells
+    )
 
 
 def _filtered(campaign: str = "", prep_id: str = "", site: str = ""):
@@ -102,13 +119,17 @@ def global_view(
     per_page: int = GROUPS_PER_PAGE,
     sort: str = "errors",
     compact: bool = False,
+    statuses: dict[str, str] | None = None,
 ) -> dict:
     """The table of pies for `pievar` (one of PIEVARS), optionally narrowed to a campaign,
     a prep ID or a site. errorcode/sitename: rows are prep IDs → workflows → steps, paginated
     by prep ID; stepname: rows are exit codes, columns sites. `sort` (one of SORTS) orders
     campaigns, prep IDs, workflows, steps and exit-code rows; `compact` asks for one column
     header per page instead of one per prep ID. `totals_row` gives the column totals in
-    column order. Four queries at most, none when the page is cached."""
+    column order. `palette` colours the slices and `legend` names the colours the page shows;
+    when the columns are sites, `site_columns` gives each its SiteContext (status from
+    `statuses`, never cached with the page). Four queries at most (four more once per snapshot
+    for the site sums), none when the page is cached."""
     if pievar not in PIEVARS:
         raise ErrorsQueryError(f"pievar must be one of {', '.join(PIEVARS)}, not {pievar!r}")
     if sort not in SORTS:
@@ -120,7 +141,7 @@ def global_view(
         key = f"wwt:globalview:{snapshot}:{choices}"
         view = cache.get(key)
         if view is not None:
-            return view
+            return _with_site_columns(view, statuses, snapshot)
     if pievar == "stepname":
         view = _code_by_site_view(campaign, prep_id, site, sort)
     else:
@@ -128,9 +149,18 @@ def global_view(
     view["sort"] = sort
     view["compact"] = compact
     view["totals_row"] = [(column, view["column_totals"][column]) for column in view["columns"]]
+    view["legend"] = legend_of(view["palette"], _pies_of(view))
     if key:
         cache.set(key, view, settings.WWT["cache"]["errors_minutes"] * 60)
-    return view
+    return _with_site_columns(view, statuses, snapshot)
+
+
+def _with_site_columns(view: dict, statuses: dict[str, str] | None, snapshot: str) -> dict:
+    """The view with `site_columns` (None when its columns are exit codes)."""
+    contexts = None
+    if view["column_label"] == "site":
+        contexts = site_columns(view["columns"], statuses or {}, snapshot_sites(snapshot))
+    return {**view, "site_columns": contexts}
 
 
 def _group_index(
@@ -187,6 +217,8 @@ def _grouped_view(
     columns = list(column_totals)
     # The list page a pie opens keeps the sort when it is not the default.
     sort_link = {"sort": sort} if sort != "errors" else {}
+    # One colour per exit code (site) across the snapshot's pages.
+    palette = snapshot_palettes(snapshot_sites(snapshot))[split_field]
     paginator = Paginator(groups, per_page)
     page_obj = paginator.get_page(page)
     shown = {
@@ -243,7 +275,7 @@ def _grouped_view(
                 workflow=workflow,
                 is_acdc=workflow_info[workflow][1],
                 total=workflow_totals[workflow],
-                cells=_row_pies(merged, columns, workflow_link, column_title),
+                cells=_row_pies(merged, columns, workflow_link, column_title, palette),
             )
         )
         step_key = (lambda name: (-step_totals[name], name)) if sort == "errors" else None
@@ -258,7 +290,7 @@ def _grouped_view(
                     label=short_task_name(workflow, step),
                     workflow=workflow,
                     total=step_totals[step],
-                    cells=_row_pies(steps[step], columns, step_link, column_title),
+                    cells=_row_pies(steps[step], columns, step_link, column_title, palette),
                 )
             )
 
@@ -282,6 +314,7 @@ def _grouped_view(
         "campaigns": len(campaign_totals),
         "groups": paginator.count,
         "total": sum(column_totals.values()),
+        "palette": palette,
     }
 
 
@@ -317,9 +350,13 @@ def _code_by_site_view(campaign: str, prep_id: str, site: str, sort: str = "erro
         Step.objects.filter(id__in={step_id for _, _, step_id, _ in ranked}).values_list("id", "name")
     )
     top: dict = defaultdict(dict)
+    step_totals: dict[str, int] = defaultdict(int)
     for code, site, step_id, count in ranked:
         label = _brief_step(names[step_id])
         top[(code, site)][label] = top[(code, site)].get(label, 0) + count
+        step_totals[label] += count
+    # Steps differ from page to page: their colours come from the steps this page draws.
+    palette = palette_of("step", step_totals, from_page=True)
     sort_link = (("sort", sort),) if sort != "errors" else ()
     codes = sorted({code for code, _, _, _ in totals})
     sites = sorted({site for _, site, _, _ in totals})
@@ -334,21 +371,24 @@ def _code_by_site_view(campaign: str, prep_id: str, site: str, sort: str = "erro
                 continue
             total, n_steps = by_cell[(code, site)]
             row_total += total
-            # The window query brought the biggest steps of the cell; the rest is one slice.
-            slices = sorted(top[(code, site)].items(), key=lambda item: (-item[1], item[0]))
-            if n_steps > STEP_SLICES:
-                slices = slices[: STEP_SLICES - 1]
-            rest = total - sum(count for _, count in slices)
-            if rest:
-                slices.append((f"{n_steps - len(slices)} other steps", rest))
+            # The window query brought the biggest steps of the cell; the rest is grey.
+            cell_top = top[(code, site)]
+            slices, colours = coloured_slices(
+                cell_top,
+                palette,
+                rest=total - sum(cell_top.values()),
+                rest_values=n_steps - len(cell_top),
+                noun="other step",
+            )
             pies.append(
                 Pie(
                     f"exit code {exit_code_label(code)} at {site}",
-                    tuple(slices),
+                    slices,
                     total,
-                    more=bool(rest),
+                    more=colours[-1] == OTHERS_CLASS,
                     url_name=LIST_PAGE,
                     link=(("errorcode", exit_code_label(code)), ("sitename", site), *sort_link),
+                    colours=colours,
                 )
             )
         rows.append(PieRow(kind="code", label=exit_code_label(code), total=row_total, cells=pies))
@@ -366,4 +406,5 @@ def _code_by_site_view(campaign: str, prep_id: str, site: str, sort: str = "erro
         "column_totals": dict(column_totals),
         "rows": rows,
         "total": sum(column_totals.values()),
+        "palette": palette,
     }

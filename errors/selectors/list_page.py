@@ -2,9 +2,13 @@
 
 from django.db.models import Count, Sum
 
+from workflows.exit_codes import exit_code_label
 from workflows.models import Step, Workflow
 
+from ..charts import OTHERS_CLASS
 from ..models import ErrorCount
+from .pies import snapshot_palettes
+from .site_context import SiteContext, site_contexts, snapshot_sites, status_of
 
 
 def list_page(
@@ -14,10 +18,13 @@ def list_page(
     workflow: Workflow | None,
     step: Step | None = None,
     sort: str = "errors",
+    statuses: dict[str, str] | None = None,
 ) -> dict:
     """Given two of exit code, site and workflow, the values of the third with their
     error counts, biggest first (`sort="name"`: by value). A `step` (of `workflow`)
-    narrows the workflow to that step. One query."""
+    narrows the workflow to that step. Exit codes and sites get their colour in the
+    snapshot's pies (`colour`), sites their SiteContext (status from `statuses`), the
+    `sitename` asked about too (`site`). One query, plus the snapshot's cached site sums."""
     queryset = ErrorCount.objects.all()
     if errorcode is not None:
         queryset = queryset.filter(exit_code=errorcode)
@@ -38,9 +45,28 @@ def list_page(
         .annotate(total=Sum("count"), steps=Count("step", distinct=True))
         .order_by(*(("-total", listed) if sort == "errors" else (listed,)))
     )
+    found = snapshot_sites()
+    contexts = site_contexts(statuses or {}, found)
+    palette = snapshot_palettes(found).get(listed)
+    name_of = exit_code_label if listed == "exit_code" else str
+
+    def row(value, total, steps) -> dict:
+        found_row = {"value": value, "total": total, "steps": steps}
+        if palette is not None:
+            found_row["colour"] = palette.colour(name_of(value)) or OTHERS_CLASS
+        if listed == "site":
+            found_row["context"] = contexts.get(value)
+        return found_row
+
+    site = None
+    if sitename:
+        site = contexts.get(sitename) or SiteContext(
+            sitename, status_of(sitename, statuses or {}), 0, 0, found.workflows, None, None
+        )
     return {
         "listed": label,
         "sort": sort,
-        "rows": [{"value": value, "total": total, "steps": steps} for value, total, steps in rows],
+        "rows": [row(value, total, steps) for value, total, steps in rows],
         "total": sum(total for _, total, _ in rows),
+        "site": site,
     }

@@ -1,43 +1,10 @@
-"""The sites page: errors per site over the current snapshot."""
-
-from collections import defaultdict
-
-from django.conf import settings
-from django.core.cache import cache
-from django.db.models import Count, Sum
+"""The sites page: errors per site over the current snapshot, with each site's context."""
 
 from workflows.exit_codes import exit_code_label
 
 from ..models import ErrorCount, ErrorHistory
-from .pies import pie_of
-from .snapshot import snapshot_key
-
-
-def _site_aggregates() -> tuple[list, dict]:
-    """Per site (errors, workflows, steps) and per site {exit code: errors}: two queries
-    over the whole snapshot, cached per snapshot."""
-    snapshot = snapshot_key()
-    key = f"wwt:sites:{snapshot}" if snapshot else None
-    found = cache.get(key) if key else None
-    if found is not None:
-        return found
-    totals = list(
-        ErrorCount.objects.values_list("site")
-        .annotate(
-            errors=Sum("count"),
-            workflows=Count("step__workflow", distinct=True),
-            steps=Count("step", distinct=True),
-        )
-        .order_by("-errors", "site")
-    )
-    per_code: dict = defaultdict(dict)
-    rows = ErrorCount.objects.values_list("site", "exit_code").annotate(total=Sum("count")).order_by()
-    for site, code, count in rows:
-        per_code[site][code] = count
-    found = (totals, dict(per_code))
-    if key:
-        cache.set(key, found, settings.WWT["cache"]["errors_minutes"] * 60)
-    return found
+from .pies import legend_of, pie_of, snapshot_palettes
+from .site_context import SnapshotSites, site_contexts, snapshot_sites
 
 
 def sites_with_errors() -> set[str]:
@@ -52,13 +19,17 @@ def biggest_codes(split: dict[str, int], limit: int) -> list[tuple[str, int]]:
     return sorted(split.items(), key=lambda item: (-item[1], item[0]))[:limit]
 
 
-def errors_per_site(statuses: dict[str, str]) -> list[dict]:
-    """Per site: errors, workflows, steps, the biggest exit codes, the site status and its
-    pie (split by exit code), which opens the global view narrowed to the site."""
-    totals, per_code = _site_aggregates()
+def errors_per_site(statuses: dict[str, str], found: SnapshotSites | None = None) -> list[dict]:
+    """Per site: errors, workflows, steps, the biggest exit codes, its SiteContext (status,
+    failure share, trend) and its pie (split by exit code, in the snapshot's colours), which
+    opens the global view narrowed to the site. From the snapshot's per-site sums (`found`,
+    default snapshot_sites())."""
+    found = found or snapshot_sites()
+    contexts = site_contexts(statuses, found)
+    palette = snapshot_palettes(found)["exit_code"]
     rows = []
-    for site, errors, workflows, steps in totals:
-        split = {exit_code_label(code): count for code, count in per_code.get(site, {}).items()}
+    for site, errors, workflows, steps in found.sites:
+        split = {exit_code_label(code): count for code, count in found.per_code.get(site, {}).items()}
         rows.append(
             {
                 "site": site,
@@ -66,9 +37,26 @@ def errors_per_site(statuses: dict[str, str]) -> list[dict]:
                 "workflows": workflows,
                 "steps": steps,
                 "status": statuses.get(site, ""),
+                "context": contexts[site],
                 # The three biggest codes themselves (no "others" part: the pie shows the rest).
                 "top_codes": biggest_codes(split, 3),
-                "pie": pie_of(site, split, "errors:global", pievar="errorcode", sitename=site),
+                "pie": pie_of(
+                    site, split, "errors:global", palette=palette, pievar="errorcode", sitename=site
+                ),
             }
         )
     return rows
+
+
+def sites_page(statuses: dict[str, str]) -> dict:
+    """The sites page: `rows` (errors_per_site), the pies' `palette` and `legend`, and the
+    snapshot's number of failing `workflows` (what the failure shares divide by)."""
+    found = snapshot_sites()
+    rows = errors_per_site(statuses, found)
+    palette = snapshot_palettes(found)["exit_code"]
+    return {
+        "rows": rows,
+        "palette": palette,
+        "legend": legend_of(palette, (row["pie"] for row in rows)),
+        "workflows": found.workflows,
+    }

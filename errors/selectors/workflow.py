@@ -4,14 +4,29 @@ from collections import defaultdict
 
 from django.db.models import Sum
 
+from workflows.exit_codes import exit_code_label
 from workflows.models import Workflow, short_task_name
 
+from ..charts import OTHERS_CLASS
 from ..models import ErrorCount
+from .pies import snapshot_palettes
+from .site_context import SiteContext, Verdict, site_contexts, snapshot_sites, status_of, workflow_verdict
 
 
 def workflow_error_tables(workflow: Workflow, statuses: dict[str, str] | None = None) -> list[dict]:
-    """Per step with errors: exit codes (rows) × sites (columns, each with its status from
-    `statuses`) with row and column totals. One query, whatever the number of steps."""
+    """Per step with errors: exit codes (rows, each with its `colour` in the snapshot's pies)
+    × sites (columns, each with its status from `statuses` and its SiteContext) with row and
+    column totals. One query, whatever the number of steps, plus the snapshot's cached site
+    sums."""
+    found = snapshot_sites()
+    contexts = site_contexts(statuses or {}, found)
+    palette = snapshot_palettes(found)["exit_code"]
+
+    def context_of(site: str) -> SiteContext:
+        return contexts.get(site) or SiteContext(
+            site, status_of(site, statuses or {}), 0, 0, found.workflows, None, None
+        )
+
     cells = (
         ErrorCount.objects.filter(step__workflow=workflow)
         .values_list("step__name", "exit_code", "site", "count")
@@ -28,6 +43,7 @@ def workflow_error_tables(workflow: Workflow, statuses: dict[str, str] | None = 
         rows = [
             {
                 "exit_code": code,
+                "colour": palette.colour(exit_code_label(code)) or OTHERS_CLASS,
                 "counts": [codes[code].get(site) for site in sites],
                 "total": sum(codes[code].values()),
             }
@@ -37,13 +53,28 @@ def workflow_error_tables(workflow: Workflow, statuses: dict[str, str] | None = 
             {
                 "name": step,
                 "short_name": short_task_name(workflow.name, step),
-                "sites": [{"name": site, "status": (statuses or {}).get(site, "")} for site in sites],
+                "sites": [
+                    {"name": site, "status": (statuses or {}).get(site, ""), "context": context_of(site)}
+                    for site in sites
+                ],
                 "site_totals": [site_totals[site] for site in sites],
                 "rows": rows,
                 "total": sum(site_totals.values()),
             }
         )
     return tables
+
+
+def site_verdict(tables: list[dict]) -> Verdict | None:
+    """The workflow page's badge from its error tables (workflow_error_tables): is it the
+    site or the workflow? No query."""
+    site_errors: dict[str, int] = defaultdict(int)
+    contexts: dict[str, SiteContext] = {}
+    for table in tables:
+        for site, total in zip(table["sites"], table["site_totals"], strict=True):
+            site_errors[site["name"]] += total
+            contexts[site["name"]] = site["context"]
+    return workflow_verdict(dict(site_errors), contexts)
 
 
 def main_errors(exclude_workflows=()) -> dict[int, tuple[int, str]]:

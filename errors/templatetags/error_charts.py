@@ -14,6 +14,7 @@ from .. import charts
 from ..selectors.explanations import split_matches
 
 register = template.Library()
+SWATCH_CLASSES = {f"s{slot}" for slot in range(charts.PALETTE_SIZE)} | {charts.OTHERS_CLASS}
 
 
 @cache
@@ -30,7 +31,7 @@ def pie_href(pie) -> str:
 
 
 def _pie_markup(pie) -> str:
-    svg = charts.pie_svg(pie.title, list(pie.slices), pie.total, more=pie.more)
+    svg = charts.pie_svg(pie.title, list(pie.slices), pie.total, more=pie.more, colours=pie.colours)
     href = pie_href(pie)
     return f'<a href="{href}">{svg}</a>' if href else svg
 
@@ -50,8 +51,27 @@ def pie(pie) -> SafeString:
 
 
 @register.simple_tag
-def pie_legend() -> SafeString:
-    return charts.legend_html()
+def pie_legend(legend, palette) -> SafeString:
+    """The legend of a page's pies: `legend` [(label, CSS class)] from the selector
+    (errors.selectors.pies.legend_of), naming what the colours of `palette` stand for ("" without pies)."""
+    if not legend:
+        return mark_safe("")
+    where = "on this page" if palette.from_page else "in the snapshot (the same colour on every page)"
+    caption = (
+        f"Colours: the {charts.PALETTE_SIZE} {palette.what}s with most errors {where}; grey: all others."
+    )
+    return charts.legend_html(legend, caption)
+
+
+@register.simple_tag
+def swatch(css: str) -> SafeString:
+    """A small square in the colour of CSS class `css` (a selector's colour: s0..s6, or the
+    grey "so"), so a value looks the same in a table as in the pies."""
+    css = css if css in SWATCH_CLASSES else charts.OTHERS_CLASS
+    return mark_safe(  # noqa: S308 -- the class is one of SWATCH_CLASSES
+        f'<svg class="swatch" viewBox="0 0 10 10" aria-hidden="true">'
+        f'<rect width="10" height="10" class="{css}"/></svg>'
+    )
 
 
 @register.simple_tag

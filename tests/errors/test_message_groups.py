@@ -266,7 +266,7 @@ def test_queries_are_bounded_whatever_the_number_of_messages(client, fetched, dj
 
 def test_the_migration_groups_samples_stored_before_it(fetched):
     MessageGroup.objects.all().delete()
-    migration = importlib.import_module("errors.migrations.0007_h17msg_message_groups")
+    migration = importlib.import_module("errors.migrations.0008_message_groups")
     migration.group_stored_samples(django_apps, None)
     assert groups_of(ONE) == {(8021, 3, 2), (50664, 1, 1), (99999, 1, 1)}
     assert MessageGroup.objects.filter(workflow__name=GONE).count() == 1

@@ -41,6 +41,7 @@ def test_a_pie_names_the_page_it_opens_and_the_tag_draws_and_links_it(small_erro
         7,
         url_name="errors:list",
         link=(("workflow", B), ("sitename", "T2_US_MIT")),
+        colours=("s2",),  # 8001 is the snapshot's third exit code (after 50660 and 84)
     )
     html = Template("{% load error_charts %}{% pie_cells cells %}").render(Context({"cells": [pie, None]}))
     assert html.startswith(f'<td class="pc"><a href="/listpage?workflow={B}&amp;sitename=T2_US_MIT"><svg')
@@ -51,14 +52,18 @@ def test_the_workflow_s_error_tables_give_steps_codes_and_sites_with_their_statu
     small_errors, django_assert_num_queries
 ):
     workflow = Workflow.objects.get(name=A)
-    with django_assert_num_queries(1):
+    workflow_error_tables(workflow)  # the snapshot's per-site sums, cached once per snapshot
+    with django_assert_num_queries(2):  # the snapshot's name and the cells
         tables = workflow_error_tables(workflow, {"T2_CH_CERN": "drain"})
     assert [table["short_name"] for table in tables] == ["HIG_0", "HIG_0/HIG_0MergeRAWSIMoutput"]
     first = tables[0]
-    assert first["sites"] == [{"name": "T1_US_FNAL", "status": ""}, {"name": "T2_CH_CERN", "status": "drain"}]
+    assert [(site["name"], site["status"], site["context"].status) for site in first["sites"]] == [
+        ("T1_US_FNAL", "", "unknown"),
+        ("T2_CH_CERN", "drain", "drain"),
+    ]
     assert first["rows"] == [
-        {"exit_code": 50660, "counts": [5, 30], "total": 35},
-        {"exit_code": 84, "counts": [None, 10], "total": 10},
+        {"exit_code": 50660, "colour": "s0", "counts": [5, 30], "total": 35},
+        {"exit_code": 84, "colour": "s1", "counts": [None, 10], "total": 10},
     ]
     assert first["site_totals"] == [5, 40] and first["total"] == 45
     assert workflow_error_tables(Workflow.objects.get(name=B))[0]["total"] == 7

@@ -168,7 +168,7 @@ def test_sorting_and_compact_keep_the_query_count(client, tmp_path, query):
     small = count_queries(client, f"/globalerror?{query}")
     load_document(tmp_path, generated_document(80, seed=9), "big.json")
     big = count_queries(client, f"/globalerror?{query}")
-    assert small == big <= 6
+    assert small == big <= 10  # with the snapshot's per-site sums (four queries, once per snapshot)
 
 
 @pytest.mark.django_db
@@ -253,7 +253,7 @@ def test_the_default_trends_page_says_and_plots_fourteen_days(client, known):
 @pytest.mark.django_db
 def test_site_names_on_list_pages_link_to_the_global_view_of_that_site(client, known):
     html = page(client, "/listpage?errorcode=50660&sitename=T2_CH_CERN")
-    assert '<dd><a href="/globalerror?pievar=errorcode&amp;sitename=T2_CH_CERN">T2_CH_CERN</a></dd>' in html
+    assert '<dd><a href="/globalerror?pievar=errorcode&amp;sitename=T2_CH_CERN">T2_CH_CERN</a> ' in html
     listed_sites = page(client, f"/listpage?workflow={BIG}&errorcode=84")
     assert '<a href="/globalerror?pievar=errorcode&amp;sitename=T1_US_FNAL">T1_US_FNAL</a>' in listed_sites
 

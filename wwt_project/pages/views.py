@@ -17,7 +17,7 @@ from clustering import placement, prediction
 from errors import log_samples
 from errors.selectors import explanations as error_selectors
 from errors.selectors.messages import workflow_messages
-from errors.selectors.workflow import workflow_error_tables
+from errors.selectors.workflow import site_verdict, workflow_error_tables
 from workflows import selectors as workflow_selectors
 from workflows.forms import WorkflowForm
 from workflows.models import Workflow
@@ -62,6 +62,7 @@ def see_workflow(request):
         "workflow": workflow,
         "tables": tables,
         "total": sum(table["total"] for table in tables),
+        "site_verdict": site_verdict(tables),
         "procedures": [
             {"exit_code": code, "procedure": procedures.get(code), "parameters": parameters.get(code, [])}
             for code in codes

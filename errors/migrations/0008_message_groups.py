@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
     top-messages page; samples already stored are grouped here."""
 
     dependencies = [
-        ("errors", "0006_rename_explanation_logsample"),
+        ("errors", "0007_no_redundant_step_index"),
         ("workflows", "0003_recovery_locations"),
     ]
 
