@@ -6,21 +6,21 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Q, Sum, Value, Window
-from django.db.models.functions import Coalesce, NullIf, RowNumber
+from django.db.models import F, Q, Sum, Value
+from django.db.models.functions import Coalesce, NullIf
 
 from workflows.exit_codes import exit_code_label
 from workflows.models import Step, short_task_name
 
-from ..models import ErrorCount
+from ..models import ErrorCount, SnapshotCellTotal, SnapshotWorkflowTotal
+from .cells import STEP_SLICES, cell_totals, top_steps
+from .filters import NO_FILTERS, NoiseFilters
 from .pies import Pie, pie_of
-from .snapshot import ErrorsQueryError, digest, snapshot_key
+from .snapshot import ErrorsQueryError, current_snapshot, digest
 
 # pievar -> the ErrorCount field its pies split by.
 PIEVARS = {"errorcode": "exit_code", "sitename": "site", "stepname": "step"}
 PIEVAR_LABELS = {"errorcode": "exit code", "sitename": "site", "stepname": "step"}
-# Step pies name their steps in the tooltip: fewer slices keep that page light.
-STEP_SLICES = 3
 GROUPS_PER_PAGE = 10  # prep IDs per page: keeps a page near 200 kB whatever the data size
 LIST_PAGE = "errors:list"  # where a pie leads: the list page of its cell
 # "errors": worst first (campaign, prep ID, workflow, step, exit code by total, descending;
@@ -81,7 +81,7 @@ def _row_pies(splits: dict, columns: list, link_for, title_for=str) -> list[Pie 
     ]
 
 
-def _filtered(campaign: str = "", prep_id: str = "", site: str = ""):
+def _filtered(campaign: str = "", prep_id: str = "", site: str = "", filters: NoiseFilters = NO_FILTERS):
     queryset = ErrorCount.objects.all()
     if site:
         queryset = queryset.filter(site=site)
@@ -89,7 +89,7 @@ def _filtered(campaign: str = "", prep_id: str = "", site: str = ""):
         queryset = queryset.filter(step__workflow__campaign=campaign)
     if prep_id:
         queryset = queryset.filter(Q(step__workflow__prep_id=prep_id) | Q(step__workflow__name=prep_id))
-    return queryset
+    return filters.apply(queryset)
 
 
 def global_view(
@@ -102,31 +102,38 @@ def global_view(
     per_page: int = GROUPS_PER_PAGE,
     sort: str = "errors",
     compact: bool = False,
+    filters: NoiseFilters = NO_FILTERS,
 ) -> dict:
     """The table of pies for `pievar` (one of PIEVARS), optionally narrowed to a campaign,
-    a prep ID or a site. errorcode/sitename: rows are prep IDs → workflows → steps, paginated
-    by prep ID; stepname: rows are exit codes, columns sites. `sort` (one of SORTS) orders
-    campaigns, prep IDs, workflows, steps and exit-code rows; `compact` asks for one column
-    header per page instead of one per prep ID. `totals_row` gives the column totals in
-    column order. Four queries at most, none when the page is cached."""
+    a prep ID or a site and less what the noise `filters` leave out. errorcode/sitename:
+    rows are prep IDs → workflows → steps, paginated by prep ID; stepname: rows are exit
+    codes, columns sites. `sort` (one of SORTS) orders campaigns, prep IDs, workflows, steps
+    and exit-code rows; `compact` asks for one column header per page instead of one per
+    prep ID. `totals_row` gives the column totals in column order. Unfiltered, the sums come
+    from the totals stored at ingestion (errors/snapshot_totals.py). Four queries at most
+    without filters, none when the page is cached."""
     if pievar not in PIEVARS:
         raise ErrorsQueryError(f"pievar must be one of {', '.join(PIEVARS)}, not {pievar!r}")
     if sort not in SORTS:
         raise ErrorsQueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
-    snapshot = snapshot_key()
+    snapshot, totals_built = current_snapshot()
     key = None
     if snapshot:
-        choices = digest(pievar, page, per_page, campaign, prep_id, site, sort, compact)
+        choices = digest(pievar, page, per_page, campaign, prep_id, site, sort, compact, filters.cache_part())
         key = f"wwt:globalview:{snapshot}:{choices}"
         view = cache.get(key)
         if view is not None:
             return view
     if pievar == "stepname":
-        view = _code_by_site_view(campaign, prep_id, site, sort)
+        # Stored totals answer site choices; anything that leaves out workflows sums cells.
+        stored = totals_built and not (campaign or prep_id or filters.narrows_workflows)
+        view = _code_by_site_view(campaign, prep_id, site, sort, filters, stored)
     else:
-        view = _grouped_view(pievar, page, campaign, prep_id, site, per_page, snapshot, sort)
+        stored = totals_built and not (campaign or prep_id or site or filters)
+        view = _grouped_view(pievar, page, campaign, prep_id, site, per_page, snapshot, sort, filters, stored)
     view["sort"] = sort
     view["compact"] = compact
+    view["filters"] = filters
     view["totals_row"] = [(column, view["column_totals"][column]) for column in view["columns"]]
     if key:
         cache.set(key, view, settings.WWT["cache"]["errors_minutes"] * 60)
@@ -134,28 +141,44 @@ def global_view(
 
 
 def _group_index(
-    column_field: str, campaign: str, prep_id: str, site: str, snapshot: str, sort: str
+    column_field: str,
+    campaign: str,
+    prep_id: str,
+    site: str,
+    snapshot: str,
+    sort: str,
+    filters: NoiseFilters,
+    stored: bool,
 ) -> tuple[dict, list[dict], dict]:
     """Column totals, the prep-ID groups [{campaign, group, total}] in page order and the
-    campaign totals: two queries over the whole snapshot, cached per snapshot and sort so
-    paging costs neither."""
+    campaign totals: two queries (over the stored totals when `stored`, else over the
+    cells), cached per snapshot, choices and sort so paging costs neither."""
     key = (
-        f"wwt:groupindex:{snapshot}:{digest(column_field, campaign, prep_id, site, sort)}"
+        f"wwt:groupindex:{snapshot}:"
+        f"{digest(column_field, campaign, prep_id, site, sort, filters.cache_part(), stored)}"
         if snapshot
         else None
     )
     index = cache.get(key) if key else None
     if index is not None:
         return index
-    base = _filtered(campaign, prep_id, site)
-    column_totals = dict(base.values_list(column_field).annotate(total=Sum("count")).order_by(column_field))
-    # A workflow whose name shows no prep ID is its own group.
-    group_key = Coalesce(NullIf(F("step__workflow__prep_id"), Value("")), F("step__workflow__name"))
     within_campaign = ("-total", "group") if sort == "errors" else ("group",)
+    if stored:
+        column_totals = dict(
+            SnapshotCellTotal.objects.values_list(column_field).annotate(sum=Sum("total")).order_by(column_field)
+        )
+        sums, workflow = SnapshotWorkflowTotal.objects.all(), "workflow__"
+    else:
+        sums, workflow = _filtered(campaign, prep_id, site, filters), "step__workflow__"
+        column_totals = dict(
+            sums.values_list(column_field).annotate(total=Sum("count")).order_by(column_field)
+        )
+    # A workflow whose name shows no prep ID is its own group.
+    group_key = Coalesce(NullIf(F(f"{workflow}prep_id"), Value("")), F(f"{workflow}name"))
     groups = list(
-        base.annotate(group=group_key, campaign=F("step__workflow__campaign"))
+        sums.annotate(group=group_key, campaign=F(f"{workflow}campaign"))
         .values("campaign", "group")
-        .annotate(total=Sum("count"))
+        .annotate(total=Sum("total" if stored else "count"))
         .order_by("campaign", *within_campaign)
     )
     campaign_totals: dict[str, int] = defaultdict(int)
@@ -172,7 +195,16 @@ def _group_index(
 
 
 def _grouped_view(
-    pievar: str, page: int, campaign: str, prep_id: str, site: str, per_page: int, snapshot: str, sort: str
+    pievar: str,
+    page: int,
+    campaign: str,
+    prep_id: str,
+    site: str,
+    per_page: int,
+    snapshot: str,
+    sort: str,
+    filters: NoiseFilters,
+    stored: bool,
 ) -> dict:
     column_field = "site" if pievar == "errorcode" else "exit_code"
     split_field = PIEVARS[pievar]
@@ -180,9 +212,9 @@ def _grouped_view(
     # Exit codes are named as people read them (-1 is "NotReported") in titles, slices, links.
     column_title = exit_code_label if column_field == "exit_code" else str
     split_label = exit_code_label if split_field == "exit_code" else (lambda split: split)
-    base = _filtered(campaign, prep_id, site)
+    base = _filtered(campaign, prep_id, site, filters)
     column_totals, groups, campaign_totals = _group_index(
-        column_field, campaign, prep_id, site, snapshot, sort
+        column_field, campaign, prep_id, site, snapshot, sort, filters, stored
     )
     columns = list(column_totals)
     # The list page a pie opens keeps the sort when it is not the default.
@@ -293,24 +325,22 @@ def _brief_step(step_name: str) -> str:
     return f"{workflow}/…/{parts[-1]}" if len(parts) > 3 else f"{workflow}/{parts[-1]}"
 
 
-def _code_by_site_view(campaign: str, prep_id: str, site: str, sort: str = "errors") -> dict:
+def _code_by_site_view(
+    campaign: str, prep_id: str, site: str, sort: str, filters: NoiseFilters, stored: bool
+) -> dict:
     """Rows exit codes, columns sites, each pie split by step (biggest steps only)."""
-    base = _filtered(campaign, prep_id, site)
-    totals = list(
-        base.values_list("exit_code", "site").annotate(total=Sum("count"), steps=Count("id")).order_by()
-    )
-    ranked = (
-        base.annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F("exit_code"), F("site")],
-                order_by=[F("count").desc(), F("step_id").asc()],
-            )
-        )
-        .filter(rank__lte=STEP_SLICES)
-        .values_list("exit_code", "site", "step_id", "count")
-    )
-    ranked = list(ranked)
+    if stored:  # the totals and biggest steps stored at ingestion, less the site choices
+        stored_cells = SnapshotCellTotal.objects.all()
+        if site:
+            stored_cells = stored_cells.filter(site=site)
+        if filters.hide_sites:
+            stored_cells = stored_cells.exclude(site__in=filters.hide_sites)
+        stored_rows = list(stored_cells.values_list("exit_code", "site", "total", "steps", "top_steps"))
+        totals = [(code, site, total, steps) for code, site, total, steps, _ in stored_rows]
+        ranked = [(code, site, *step) for code, site, _, _, biggest in stored_rows for step in biggest]
+    else:
+        base = _filtered(campaign, prep_id, site, filters)
+        totals, ranked = cell_totals(base), top_steps(base)
     # Names apart: carrying long step names through the window's sort doubles its cost.
     # At most codes × sites × STEP_SLICES ids, whatever the number of workflows.
     names = dict(
