@@ -21,6 +21,7 @@ from . import log_samples, tasks
 from .forms import ExplainErrorForm, GlobalViewForm, ListPageForm, TrendsForm
 from .models import Procedure
 from .selectors.explanations import snippets
+from .selectors.filters import previous_bucket
 from .selectors.global_view import PIEVAR_LABELS, global_view
 from .selectors.list_page import list_page as list_page_rows
 from .selectors.overview import overview
@@ -32,11 +33,26 @@ def home(request):
     return render(request, "home.html", {"overview": overview()})
 
 
+FILTER_PARAMETERS = ("min_errors", "no_pending", "grew", "hide_campaign", "hide_site")
+
+
+def _without_filters(request) -> list[tuple[str, str]]:
+    """The page's query string less the noise filters (and the page number): what the filter
+    form carries along and what "clear filters" leads to."""
+    return [
+        (key, value)
+        for key, values in request.GET.lists()
+        if key not in FILTER_PARAMETERS and key != "page"
+        for value in values
+    ]
+
+
 def global_error(request):
     form = GlobalViewForm(request.GET)
     if not form.is_valid():
         return bad_request(request, first_error(form))
     query = form.cleaned_data
+    filters = form.noise_filters()
     view = global_view(
         query["pievar"],
         page=query["page"] or 1,
@@ -45,18 +61,19 @@ def global_error(request):
         site=query["sitename"],
         sort=query["sort"],
         compact=query["compact"],
+        filters=filters,
     )
     # Pager links keep every choice but the page; defaults stay out of the URL.
-    kept = {
-        "pievar": query["pievar"],
-        "campaign": query["campaign"],
-        "prep_id": query["prep_id"],
-        "sitename": query["sitename"],
-    }
+    kept = [
+        ("pievar", query["pievar"]),
+        ("campaign", query["campaign"]),
+        ("prep_id", query["prep_id"]),
+        ("sitename", query["sitename"]),
+    ]
     if query["sort"] != "errors":
-        kept["sort"] = query["sort"]
+        kept.append(("sort", query["sort"]))
     if query["compact"]:
-        kept["compact"] = "1"
+        kept.append(("compact", "1"))
     return render(
         request,
         "errors/global.html",
@@ -64,7 +81,12 @@ def global_error(request):
             "view": view,
             "query": query,
             "pievars": PIEVAR_LABELS,
-            "query_base": urlencode(kept) + "&",
+            "query_base": urlencode(kept + filters.query()) + "&",
+            "filters": filters,
+            "grew_since": previous_bucket() if filters.grew else None,
+            "filter_query": urlencode(filters.query()),
+            "unfiltered": _without_filters(request),
+            "unfiltered_query": urlencode(_without_filters(request)),
         },
     )
 
@@ -84,15 +106,19 @@ def list_page(request):
         workflow = Workflow.objects.filter(name=query["workflow"]).first()
         if workflow is None:
             return not_found(request, f"No workflow is named {query['workflow']}.")
+    filters = form.noise_filters()
     listing = list_page_rows(
         errorcode=query["errorcode"],
         sitename=query["sitename"],
         workflow=workflow,
         step=step,
         sort=query["sort"],
+        filters=filters,
     )
-    # The sort links keep the rest of the query as given.
-    sort_base = urlencode([(key, value) for key, value in request.GET.items() if key != "sort"])
+    # The sort links keep the rest of the query as given (filters repeat their keys).
+    sort_base = urlencode(
+        [(key, value) for key, values in request.GET.lists() if key != "sort" for value in values]
+    )
     return render(
         request,
         "errors/list.html",
@@ -102,6 +128,10 @@ def list_page(request):
             "workflow": workflow,
             "step": step,
             "sort_base": sort_base + "&" if sort_base else "",
+            "filters": filters,
+            "grew_since": previous_bucket() if filters.grew else None,
+            "unfiltered": _without_filters(request),
+            "unfiltered_query": urlencode(_without_filters(request)),
         },
     )
 

@@ -162,7 +162,6 @@ def _group_index(
     index = cache.get(key) if key else None
     if index is not None:
         return index
-    within_campaign = ("-total", "group") if sort == "errors" else ("group",)
     if stored:
         column_totals = dict(
             SnapshotCellTotal.objects.values_list(column_field).annotate(sum=Sum("total")).order_by(column_field)
@@ -179,14 +178,20 @@ def _group_index(
         sums.annotate(group=group_key, campaign=F(f"{workflow}campaign"))
         .values("campaign", "group")
         .annotate(total=Sum("total" if stored else "count"))
-        .order_by("campaign", *within_campaign)
+        .order_by()
     )
+    # Sorted here, not in SQL: Python compares code points as fast as the database sorts by
+    # bytes, and 16k groups under a locale collation cost PostgreSQL ~100 ms.
+    if sort == "errors":
+        groups.sort(key=lambda group: (group["campaign"], -group["total"], group["group"]))
+    else:
+        groups.sort(key=lambda group: (group["campaign"], group["group"]))
     campaign_totals: dict[str, int] = defaultdict(int)
     for group in groups:
         campaign_totals[group["campaign"]] += group["total"]
     if sort == "errors":
-        # Biggest campaign first; the sort is stable, so the database's order (campaign
-        # name, then prep IDs worst first) breaks the ties. One sort over the groups.
+        # Biggest campaign first; the sort is stable, so the order above (campaign name,
+        # then prep IDs worst first) breaks the ties.
         groups.sort(key=lambda group: -campaign_totals[group["campaign"]])
     index = (column_totals, groups, dict(campaign_totals))
     if key:

@@ -5,6 +5,7 @@ from django.db.models import Count, Sum
 from workflows.models import Step, Workflow
 
 from ..models import ErrorCount
+from .filters import NO_FILTERS, NoiseFilters
 
 
 def list_page(
@@ -14,10 +15,12 @@ def list_page(
     workflow: Workflow | None,
     step: Step | None = None,
     sort: str = "errors",
+    filters: NoiseFilters = NO_FILTERS,
 ) -> dict:
     """Given two of exit code, site and workflow, the values of the third with their
     error counts, biggest first (`sort="name"`: by value). A `step` (of `workflow`)
-    narrows the workflow to that step. One query."""
+    narrows the workflow to that step; `filters` leave out workflows and sites (a
+    workflow's minimum counts its errors on this list). One query, more with filters."""
     queryset = ErrorCount.objects.all()
     if errorcode is not None:
         queryset = queryset.filter(exit_code=errorcode)
@@ -27,6 +30,7 @@ def list_page(
         queryset = queryset.filter(step=step)
     elif workflow is not None:
         queryset = queryset.filter(step__workflow=workflow)
+    queryset = filters.apply(queryset)
     if workflow is None:
         listed, label = "step__workflow__name", "workflow"
     elif sitename:
@@ -43,4 +47,5 @@ def list_page(
         "sort": sort,
         "rows": [{"value": value, "total": total, "steps": steps} for value, total, steps in rows],
         "total": sum(total for _, total, _ in rows),
+        "filters": filters,
     }
