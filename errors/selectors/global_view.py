@@ -22,6 +22,8 @@ from .snapshot import ErrorsQueryError, current_snapshot, digest
 PIEVARS = {"errorcode": "exit_code", "sitename": "site", "stepname": "step"}
 PIEVAR_LABELS = {"errorcode": "exit code", "sitename": "site", "stepname": "step"}
 GROUPS_PER_PAGE = 10  # prep IDs per page: keeps a page near 200 kB whatever the data size
+# Step pies carry three step names each (~600 bytes): 400 keep a stepname page under 300 kB.
+PIES_PER_PAGE = 400
 LIST_PAGE = "errors:list"  # where a pie leads: the list page of its cell
 # "errors": worst first (campaign, prep ID, workflow, step, exit code by total, descending;
 # name breaks ties); "name": alphabetical.
@@ -127,7 +129,7 @@ def global_view(
     if pievar == "stepname":
         # Stored totals answer site choices; anything that leaves out workflows sums cells.
         stored = totals_built and not (campaign or prep_id or filters.narrows_workflows)
-        view = _code_by_site_view(campaign, prep_id, site, sort, filters, stored)
+        view = _code_by_site_view(campaign, prep_id, site, sort, filters, stored, page)
     else:
         stored = totals_built and not (campaign or prep_id or site or filters)
         view = _grouped_view(pievar, page, campaign, prep_id, site, per_page, snapshot, sort, filters, stored)
@@ -331,9 +333,10 @@ def _brief_step(step_name: str) -> str:
 
 
 def _code_by_site_view(
-    campaign: str, prep_id: str, site: str, sort: str, filters: NoiseFilters, stored: bool
+    campaign: str, prep_id: str, site: str, sort: str, filters: NoiseFilters, stored: bool, page: int
 ) -> dict:
-    """Rows exit codes, columns sites, each pie split by step (biggest steps only)."""
+    """Rows exit codes, columns sites, each pie split by step (biggest steps only), paged by
+    whole rows of PIES_PER_PAGE pies at most; `column_totals` count every page."""
     if stored:  # the totals and biggest steps stored at ingestion, less the site choices
         stored_cells = SnapshotCellTotal.objects.all()
         if site:
@@ -392,6 +395,8 @@ def _code_by_site_view(
     column_totals = defaultdict(int)
     for (_, site), (total, _) in by_cell.items():
         column_totals[site] += total
+    pages = _pages_of_rows(rows, PIES_PER_PAGE)
+    number = min(max(page, 1), len(pages))
     return {
         "layout": "matrix",
         "pievar": "stepname",
@@ -399,6 +404,22 @@ def _code_by_site_view(
         "column_label": "site",
         "columns": sites,
         "column_totals": dict(column_totals),
-        "rows": rows,
+        "rows": pages[number - 1],
+        "page": PageInfo(number, len(pages)),
         "total": sum(column_totals.values()),
     }
+
+
+def _pages_of_rows(rows: list[PieRow], pies_per_page: int) -> list[list[PieRow]]:
+    """`rows` cut into pages of whole rows holding at most `pies_per_page` pies (a row with
+    more has a page of its own); one empty page when there are no rows."""
+    pages: list[list[PieRow]] = [[]]
+    pies = 0
+    for row in rows:
+        in_row = sum(1 for cell in row.cells if cell is not None)
+        if pages[-1] and pies + in_row > pies_per_page:
+            pages.append([])
+            pies = 0
+        pages[-1].append(row)
+        pies += in_row
+    return pages

@@ -226,3 +226,16 @@ def test_stored_totals_give_the_same_pages_as_summing_the_cells(tmp_path, sort, 
         for (pievar, n), view in stored.items():
             assert global_view(pievar, page=n, sort=sort) == view
     assert "snapshot" not in " ".join(query["sql"] for query in captured).lower()
+
+
+@pytest.mark.django_db
+def test_the_step_view_pages_whole_exit_code_rows_under_a_pie_budget(client, known, monkeypatch):
+    # Issue 16, page weight: 900 step pies weighed 528 kB. Rows worst first: 50660 (2 pies),
+    # 8001 (2), 84 (1), NotReported (1); at 3 pies a page: [50660], [8001, 84], [NotReported].
+    monkeypatch.setattr("errors.selectors.global_view.PIES_PER_PAGE", 3)
+    html = page(client, "/globalerror?pievar=stepname&page=2&hide_site=T0_NOWHERE")
+    assert "page 2 of 3" in html
+    assert re.findall(r'href="/procedures#code-([^"]+)"', html) == ["8001", "84"]
+    assert 'href="?pievar=stepname&amp;campaign=&amp;prep_id=&amp;sitename=&amp;hide_site=T0_NOWHERE&amp;page=3"' in html
+    # The totals row still counts every page: 36 + 9 + 3 failed jobs.
+    assert re.search(r'<tr class="tot">.*?48', html, flags=re.S)
