@@ -166,7 +166,9 @@ def _group_index(
         return index
     if stored:
         column_totals = dict(
-            SnapshotCellTotal.objects.values_list(column_field).annotate(sum=Sum("total")).order_by(column_field)
+            SnapshotCellTotal.objects.values_list(column_field)
+            .annotate(sum=Sum("total"))
+            .order_by(column_field)
         )
         sums, workflow = SnapshotWorkflowTotal.objects.all(), "workflow__"
     else:

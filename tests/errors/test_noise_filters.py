@@ -90,7 +90,9 @@ def test_only_workflows_whose_errors_grew_since_the_previous_snapshot(client, kn
     earlier = tmp_path / "earlier.json"
     # The previous snapshot: BIG had more errors then (50), MID fewer (5), SMALL none at all.
     earlier.write_text(
-        json.dumps({f"/{BIG}/HIG_0": {"50660": {"T2_CH_CERN": 50}}, f"/{MID}/TOP_0": {"8001": {"T2_US_MIT": 5}}})
+        json.dumps(
+            {f"/{BIG}/HIG_0": {"50660": {"T2_CH_CERN": 50}}, f"/{MID}/TOP_0": {"8001": {"T2_US_MIT": 5}}}
+        )
     )
     update_history([str(earlier)], at=snapshot_at - timedelta(hours=3))
     # The current snapshot's own bucket is not "previous", even with smaller counts in it.
@@ -236,6 +238,9 @@ def test_the_step_view_pages_whole_exit_code_rows_under_a_pie_budget(client, kno
     html = page(client, "/globalerror?pievar=stepname&page=2&hide_site=T0_NOWHERE")
     assert "page 2 of 3" in html
     assert re.findall(r'href="/procedures#code-([^"]+)"', html) == ["8001", "84"]
-    assert 'href="?pievar=stepname&amp;campaign=&amp;prep_id=&amp;sitename=&amp;hide_site=T0_NOWHERE&amp;page=3"' in html
+    assert (
+        'href="?pievar=stepname&amp;campaign=&amp;prep_id=&amp;sitename=&amp;hide_site=T0_NOWHERE&amp;page=3"'
+        in html
+    )
     # The totals row still counts every page: 36 + 9 + 3 failed jobs.
     assert re.search(r'<tr class="tot">.*?48', html, flags=re.S)
