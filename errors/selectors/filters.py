@@ -19,8 +19,8 @@ from django.db.models import Max, QuerySet, Sum
 from workflows import workflow_sets
 
 from ..history import history_bucket
-from ..models import ErrorCount, ErrorHistory, ErrorImport
-from .snapshot import last_refresh
+from ..models import ErrorCount, ErrorHistory, ErrorImport, SnapshotWorkflowTotal
+from .snapshot import current_snapshot, last_refresh
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,10 @@ def grown_workflow_ids() -> frozenset[int]:
     if bucket is not None:
         history = ErrorHistory.objects.filter(bucket=bucket)
         before = dict(history.values_list("step__workflow_id").annotate(total=Sum("count")).order_by())
-    now = ErrorCount.objects.values_list("step__workflow_id").annotate(total=Sum("count")).order_by()
+    if current_snapshot()[1]:  # the per-workflow totals stored at ingestion
+        now = SnapshotWorkflowTotal.objects.values_list("workflow_id", "total")
+    else:
+        now = ErrorCount.objects.values_list("step__workflow_id").annotate(total=Sum("count")).order_by()
     grown = frozenset(workflow for workflow, total in now if total > before.get(workflow, 0))
     cache.set(key, grown, settings.WWT["cache"]["errors_minutes"] * 60)
     return grown
