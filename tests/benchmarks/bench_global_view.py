@@ -6,8 +6,9 @@ Run on PostgreSQL (the targets are for it):
 At each size of targets.SIZES: the cost the stored totals add to an ingestion
 (errors/snapshot_totals.py), then through the Django test client (middleware, queries,
 rendering) per pievar: cold (cache emptied before each run: what the first reader after a
-new snapshot would wait for if nothing pre-warmed) and warm medians, the same with every
-noise filter on, and the HTML size of page 1, compact or not (target 300 kB).
+new snapshot would wait for if nothing pre-warmed) and warm medians, the cold page summing
+the cells as before the stored totals, the same with every noise filter on, and the HTML
+size of page 1, compact or not (target 300 kB).
 """
 
 import json
@@ -24,7 +25,7 @@ from actions.models import Action
 from errors import demo
 from errors.history import update_history
 from errors.ingestion import ingest_current_errors
-from errors.models import ErrorCount
+from errors.models import ErrorCount, ErrorImport
 from errors.selectors.global_view import PIEVARS
 from errors.snapshot_totals import rebuild_snapshot_totals
 from workflows.models import Workflow
@@ -108,6 +109,11 @@ def test_global_view_benchmark(n_workflows, tmp_path, settings):
         cold, warm, _ = _cold_and_warm(client, f"/globalerror?pievar={pievar}")
         report(f"global view {pievar}, cold", n_workflows, cold, target=COLD_TARGET_S)
         report(f"global view {pievar}, warm", n_workflows, warm)
+        # The same page as before this change: every sum over the cells (same run, same load).
+        ErrorImport.objects.update(totals_built=False)
+        before, _, _ = _cold_and_warm(client, f"/globalerror?pievar={pievar}")
+        ErrorImport.objects.update(totals_built=True)
+        report(f"global view {pievar}, cold, summing cells (before)", n_workflows, before)
         cold, warm, _ = _cold_and_warm(client, f"/globalerror?pievar={pievar}&{filters}")
         report(f"global view {pievar} + filters, cold", n_workflows, cold)
         report(f"global view {pievar} + filters, warm", n_workflows, warm)
