@@ -21,7 +21,6 @@ from . import log_samples, tasks
 from .forms import ExplainErrorForm, GlobalViewForm, ListPageForm, TrendsForm
 from .models import Procedure
 from .selectors.explanations import snippets
-from .selectors.filters import previous_bucket
 from .selectors.global_view import PIEVAR_LABELS, global_view
 from .selectors.list_page import list_page as list_page_rows
 from .selectors.overview import overview
@@ -74,6 +73,7 @@ def global_error(request):
         kept.append(("sort", query["sort"]))
     if query["compact"]:
         kept.append(("compact", "1"))
+    unfiltered = _without_filters(request)
     return render(
         request,
         "errors/global.html",
@@ -83,10 +83,10 @@ def global_error(request):
             "pievars": PIEVAR_LABELS,
             "query_base": urlencode(kept + filters.query()) + "&",
             "filters": filters,
-            "grew_since": previous_bucket() if filters.grew else None,
+            "grew_since": view["grew_since"],
             "filter_query": urlencode(filters.query()),
-            "unfiltered": _without_filters(request),
-            "unfiltered_query": urlencode(_without_filters(request)),
+            "unfiltered": unfiltered,
+            "unfiltered_query": urlencode(unfiltered),
         },
     )
 
@@ -119,6 +119,7 @@ def list_page(request):
     sort_base = urlencode(
         [(key, value) for key, values in request.GET.lists() if key != "sort" for value in values]
     )
+    unfiltered = _without_filters(request)
     return render(
         request,
         "errors/list.html",
@@ -129,9 +130,9 @@ def list_page(request):
             "step": step,
             "sort_base": sort_base + "&" if sort_base else "",
             "filters": filters,
-            "grew_since": previous_bucket() if filters.grew else None,
-            "unfiltered": _without_filters(request),
-            "unfiltered_query": urlencode(_without_filters(request)),
+            "grew_since": listing["grew_since"],
+            "unfiltered": unfiltered,
+            "unfiltered_query": urlencode(unfiltered),
         },
     )
 

@@ -14,7 +14,7 @@ from workflows.models import Step, short_task_name
 
 from ..models import ErrorCount, SnapshotCellTotal, SnapshotWorkflowTotal
 from .cells import STEP_SLICES, cell_totals, top_steps
-from .filters import NO_FILTERS, NoiseFilters
+from .filters import NO_FILTERS, NoiseFilters, previous_bucket
 from .pies import Pie, pie_of
 from .snapshot import ErrorsQueryError, current_snapshot, digest
 
@@ -136,6 +136,8 @@ def global_view(
     view["sort"] = sort
     view["compact"] = compact
     view["filters"] = filters
+    # The history bucket "grew" compared with (None: no earlier history, all counted as new).
+    view["grew_since"] = previous_bucket() if filters.grew else None
     view["totals_row"] = [(column, view["column_totals"][column]) for column in view["columns"]]
     if key:
         cache.set(key, view, settings.WWT["cache"]["errors_minutes"] * 60)

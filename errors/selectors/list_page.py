@@ -5,7 +5,7 @@ from django.db.models import Count, Sum
 from workflows.models import Step, Workflow
 
 from ..models import ErrorCount
-from .filters import NO_FILTERS, NoiseFilters
+from .filters import NO_FILTERS, NoiseFilters, previous_bucket
 
 
 def list_page(
@@ -48,4 +48,5 @@ def list_page(
         "rows": [{"value": value, "total": total, "steps": steps} for value, total, steps in rows],
         "total": sum(total for _, total, _ in rows),
         "filters": filters,
+        "grew_since": previous_bucket() if filters.grew else None,
     }
