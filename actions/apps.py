@@ -6,6 +6,8 @@ class ActionsConfig(AppConfig):
     name = "actions"
 
     def ready(self):
+        from workflows import workflow_sets
+
         from .models import Action, ActionQuerySet, forget_served_actions
 
         def forget_after_save(sender, **kwargs):
@@ -21,3 +23,8 @@ class ActionsConfig(AppConfig):
         # it (the admin, a cascade): its cached replies must go in the same transaction.
         post_save.connect(forget_after_save, sender=Action, dispatch_uid="actions.forget_after_save")
         post_delete.connect(forget_after_delete, sender=Action, dispatch_uid="actions.forget_after_delete")
+
+        # The error pages' "without a pending action" filter (errors may not import actions).
+        workflow_sets.provide(
+            workflow_sets.PENDING_ACTION, lambda: Action.objects.acted(0).values("workflow_id")
+        )

@@ -7,6 +7,7 @@ from django import forms
 from workflows.exit_codes import NOT_REPORTED_LABEL, parse_exit_code
 
 from .models import Procedure
+from .selectors.filters import NoiseFilters
 from .selectors.global_view import PIEVARS, SORTS
 from .selectors.messages import MESSAGE_SORTS
 
@@ -18,7 +19,55 @@ def sort_field() -> forms.ChoiceField:
     return forms.ChoiceField(choices=[(key, key) for key in SORTS], required=False, error_messages=SORT_ERROR)
 
 
-class GlobalViewForm(forms.Form):
+class RepeatedTextField(forms.Field):
+    """A parameter that may repeat (`hide_site=A&hide_site=B`): the distinct non-blank values."""
+
+    widget = forms.MultipleHiddenInput
+
+    def __init__(self, *, name: str, max_length: int, **kwargs):
+        self.name, self.max_length = name, max_length
+        super().__init__(required=False, **kwargs)
+
+    def to_python(self, value):
+        values = [item.strip() for item in (value or []) if item and item.strip()]
+        for item in values:
+            if len(item) > self.max_length:
+                raise forms.ValidationError(
+                    f"{self.name} must be at most {self.max_length} characters; {item[:40]}… is longer."
+                )
+        return tuple(dict.fromkeys(values))
+
+
+class NoiseFilterForm(forms.Form):
+    """The noise filters of the global view and the list page (errors/selectors/filters.py)."""
+
+    min_errors = forms.IntegerField(
+        min_value=1,
+        max_value=2**31 - 1,
+        required=False,
+        error_messages={
+            "invalid": "min_errors must be a whole number of failed jobs, such as 10.",
+            "min_value": "min_errors must be at least 1.",
+            "max_value": "min_errors must be at most 2147483647.",
+        },
+    )
+    no_pending = forms.BooleanField(required=False)
+    grew = forms.BooleanField(required=False)
+    hide_campaign = RepeatedTextField(name="hide_campaign", max_length=200)
+    hide_site = RepeatedTextField(name="hide_site", max_length=100)
+
+    def noise_filters(self) -> NoiseFilters:
+        data = self.cleaned_data
+        return NoiseFilters(
+            min_errors=data["min_errors"] or 0,
+            no_pending=data["no_pending"],
+            grew=data["grew"],
+            hide_campaigns=data["hide_campaign"],
+            hide_sites=data["hide_site"],
+        )
+
+
+class GlobalViewForm(NoiseFilterForm):
     pievar = forms.ChoiceField(
         choices=[(key, key) for key in PIEVARS],
         required=False,
@@ -60,7 +109,7 @@ class ExitCodeField(forms.Field):
         return code
 
 
-class ListPageForm(forms.Form):
+class ListPageForm(NoiseFilterForm):
     """Two of errorcode, sitename and workflow. `workflowstep` (a step path) may stand for
     the workflow, narrowing it to that step: a step row's pie in the global view."""
 

@@ -32,6 +32,7 @@ from wwt_project.locks import Busy, job_lock
 from . import document as error_document
 from .document import Cell, DocumentLimits, Progress
 from .models import ErrorCount, ErrorImport
+from .snapshot_totals import rebuild_snapshot_totals
 
 logger = logging.getLogger(__name__)
 
@@ -312,6 +313,7 @@ def ingest_current_errors(source: str | None = None, *, progress: Progress = Non
                 ErrorCount, ErrorCount.objects.all(), wanted, {}, delete_missing=True, progress=progress
             )
             record_import(report, started_at)
+            rebuild_snapshot_totals()
         if reshaped(report):
             refresh_planner_statistics(ErrorCount, Step, Workflow)
     return report

@@ -27,6 +27,36 @@ class ErrorCount(models.Model):
         return f"{self.step_id} {self.exit_code} @ {self.site}: {self.count}"
 
 
+class SnapshotCellTotal(models.Model):
+    """The current snapshot summed per (exit code, site), with its biggest steps: rebuilt by
+    every ingestion inside its transaction (errors/snapshot_totals.py), so the global view
+    reads ~1,000 rows here instead of summing every cell of the snapshot."""
+
+    exit_code = models.IntegerField()
+    site = models.CharField(max_length=100)
+    total = models.PositiveBigIntegerField()
+    steps = models.PositiveIntegerField(help_text="Steps with errors in this cell")
+    # [[step id, count], ...]: the biggest steps, biggest first, ties by step id.
+    top_steps = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["exit_code", "site"], name="unique_cell_total")]
+
+    def __str__(self):
+        return f"{self.exit_code} @ {self.site}: {self.total}"
+
+
+class SnapshotWorkflowTotal(models.Model):
+    """The current snapshot's errors per workflow, rebuilt with SnapshotCellTotal: the global
+    view's prep-ID groups and campaign totals are sums over these rows."""
+
+    workflow = models.OneToOneField(Workflow, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    total = models.PositiveBigIntegerField()
+
+    def __str__(self):
+        return f"{self.workflow_id}: {self.total}"
+
+
 class ErrorHistory(models.Model):
     """Past counts, one row per (step, exit code, site, time bucket)."""
 
@@ -77,6 +107,9 @@ class ErrorImport(models.Model):
         default=0, help_text="LogCollect and Cleanup steps left out (errors.keep_logcollect_cleanup)"
     )
     bad_examples = models.JSONField(default=list, blank=True)
+    # Set when SnapshotCellTotal / SnapshotWorkflowTotal were rebuilt for this import: only
+    # then may the global view read them instead of the cells.
+    totals_built = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["-finished_at"]

@@ -42,12 +42,27 @@ def home(request):
     return render(request, "home.html", {"overview": overview()})
 
 
+FILTER_PARAMETERS = ("min_errors", "no_pending", "grew", "hide_campaign", "hide_site")
+
+
+def _without_filters(request) -> list[tuple[str, str]]:
+    """The page's query string less the noise filters (and the page number): what the filter
+    form carries along and what "clear filters" leads to."""
+    return [
+        (key, value)
+        for key, values in request.GET.lists()
+        if key not in FILTER_PARAMETERS and key != "page"
+        for value in values
+    ]
+
+
 def global_error(request):
     form = GlobalViewForm(request.GET)
     if not form.is_valid():
         return bad_request(request, first_error(form))
     query = form.cleaned_data
     status_answer = workflow_selectors.site_status_answer()
+    filters = form.noise_filters()
     view = global_view(
         query["pievar"],
         page=query["page"] or 1,
@@ -57,18 +72,20 @@ def global_error(request):
         sort=query["sort"],
         compact=query["compact"],
         statuses=status_answer.value or {},
+        filters=filters,
     )
     # Pager links keep every choice but the page; defaults stay out of the URL.
-    kept = {
-        "pievar": query["pievar"],
-        "campaign": query["campaign"],
-        "prep_id": query["prep_id"],
-        "sitename": query["sitename"],
-    }
+    kept = [
+        ("pievar", query["pievar"]),
+        ("campaign", query["campaign"]),
+        ("prep_id", query["prep_id"]),
+        ("sitename", query["sitename"]),
+    ]
     if query["sort"] != "errors":
-        kept["sort"] = query["sort"]
+        kept.append(("sort", query["sort"]))
     if query["compact"]:
-        kept["compact"] = "1"
+        kept.append(("compact", "1"))
+    unfiltered = _without_filters(request)
     return render(
         request,
         "errors/global.html",
@@ -76,8 +93,13 @@ def global_error(request):
             "view": view,
             "query": query,
             "pievars": PIEVAR_LABELS,
-            "query_base": urlencode(kept) + "&",
+            "query_base": urlencode(kept + filters.query()) + "&",
             "status_answer": status_answer,
+            "filters": filters,
+            "grew_since": view["grew_since"],
+            "filter_query": urlencode(filters.query()),
+            "unfiltered": unfiltered,
+            "unfiltered_query": urlencode(unfiltered),
         },
     )
 
@@ -98,6 +120,7 @@ def list_page(request):
         if workflow is None:
             return not_found(request, f"No workflow is named {query['workflow']}.")
     status_answer = workflow_selectors.site_status_answer()
+    filters = form.noise_filters()
     listing = list_page_rows(
         errorcode=query["errorcode"],
         sitename=query["sitename"],
@@ -105,9 +128,13 @@ def list_page(request):
         step=step,
         sort=query["sort"],
         statuses=status_answer.value or {},
+        filters=filters,
     )
-    # The sort links keep the rest of the query as given.
-    sort_base = urlencode([(key, value) for key, value in request.GET.items() if key != "sort"])
+    # The sort links keep the rest of the query as given (filters repeat their keys).
+    sort_base = urlencode(
+        [(key, value) for key, values in request.GET.lists() if key != "sort" for value in values]
+    )
+    unfiltered = _without_filters(request)
     return render(
         request,
         "errors/list.html",
@@ -118,6 +145,10 @@ def list_page(request):
             "step": step,
             "sort_base": sort_base + "&" if sort_base else "",
             "status_answer": status_answer,
+            "filters": filters,
+            "grew_since": listing["grew_since"],
+            "unfiltered": unfiltered,
+            "unfiltered_query": urlencode(unfiltered),
         },
     )
 

@@ -6,24 +6,26 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Q, Sum, Value, Window
-from django.db.models.functions import Coalesce, NullIf, RowNumber
+from django.db.models import F, Q, Sum, Value
+from django.db.models.functions import Coalesce, NullIf
 
 from workflows.exit_codes import exit_code_label
 from workflows.models import Step, short_task_name
 
 from ..charts import OTHERS_CLASS
-from ..models import ErrorCount
+from ..models import ErrorCount, SnapshotCellTotal, SnapshotWorkflowTotal
+from .cells import cell_totals, top_steps
+from .filters import NO_FILTERS, NoiseFilters, previous_bucket
 from .pies import Palette, Pie, coloured_slices, legend_of, palette_of, pie_of, snapshot_palettes
 from .site_context import site_columns, snapshot_sites
-from .snapshot import ErrorsQueryError, digest, snapshot_key
+from .snapshot import ErrorsQueryError, current_snapshot, digest
 
 # pievar -> the ErrorCount field its pies split by.
 PIEVARS = {"errorcode": "exit_code", "sitename": "site", "stepname": "step"}
 PIEVAR_LABELS = {"errorcode": "exit code", "sitename": "site", "stepname": "step"}
-# Step pies name their steps in the tooltip: fewer slices keep that page light.
-STEP_SLICES = 3
 GROUPS_PER_PAGE = 10  # prep IDs per page: keeps a page near 200 kB whatever the data size
+# Step pies carry three step names each (~600 bytes): 400 keep a stepname page under 300 kB.
+PIES_PER_PAGE = 400
 LIST_PAGE = "errors:list"  # where a pie leads: the list page of its cell
 # "errors": worst first (campaign, prep ID, workflow, step, exit code by total, descending;
 # name breaks ties); "name": alphabetical.
@@ -98,7 +100,7 @@ def _pies_of(view: dict):
     )
 
 
-def _filtered(campaign: str = "", prep_id: str = "", site: str = ""):
+def _filtered(campaign: str = "", prep_id: str = "", site: str = "", filters: NoiseFilters = NO_FILTERS):
     queryset = ErrorCount.objects.all()
     if site:
         queryset = queryset.filter(site=site)
@@ -106,7 +108,7 @@ def _filtered(campaign: str = "", prep_id: str = "", site: str = ""):
         queryset = queryset.filter(step__workflow__campaign=campaign)
     if prep_id:
         queryset = queryset.filter(Q(step__workflow__prep_id=prep_id) | Q(step__workflow__name=prep_id))
-    return queryset
+    return filters.apply(queryset)
 
 
 def global_view(
@@ -120,34 +122,43 @@ def global_view(
     sort: str = "errors",
     compact: bool = False,
     statuses: dict[str, str] | None = None,
+    filters: NoiseFilters = NO_FILTERS,
 ) -> dict:
     """The table of pies for `pievar` (one of PIEVARS), optionally narrowed to a campaign,
-    a prep ID or a site. errorcode/sitename: rows are prep IDs → workflows → steps, paginated
-    by prep ID; stepname: rows are exit codes, columns sites. `sort` (one of SORTS) orders
-    campaigns, prep IDs, workflows, steps and exit-code rows; `compact` asks for one column
-    header per page instead of one per prep ID. `totals_row` gives the column totals in
-    column order. `palette` colours the slices and `legend` names the colours the page shows;
-    when the columns are sites, `site_columns` gives each its SiteContext (status from
-    `statuses`, never cached with the page). Four queries at most (four more once per snapshot
-    for the site sums), none when the page is cached."""
+    a prep ID or a site and less what the noise `filters` leave out. errorcode/sitename:
+    rows are prep IDs → workflows → steps, paginated by prep ID; stepname: rows are exit
+    codes, columns sites. `sort` (one of SORTS) orders campaigns, prep IDs, workflows, steps
+    and exit-code rows; `compact` asks for one column header per page instead of one per
+    prep ID. `totals_row` gives the column totals in column order. `palette` colours the
+    slices and `legend` names the colours the page shows; when the columns are sites,
+    `site_columns` gives each its SiteContext (status from `statuses`, never cached with the
+    page). Unfiltered, the sums come from the totals stored at ingestion
+    (errors/snapshot_totals.py). Four queries at most without filters (four more once per
+    snapshot for the site sums), none when the page is cached."""
     if pievar not in PIEVARS:
         raise ErrorsQueryError(f"pievar must be one of {', '.join(PIEVARS)}, not {pievar!r}")
     if sort not in SORTS:
         raise ErrorsQueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
-    snapshot = snapshot_key()
+    snapshot, totals_built = current_snapshot()
     key = None
     if snapshot:
-        choices = digest(pievar, page, per_page, campaign, prep_id, site, sort, compact)
+        choices = digest(pievar, page, per_page, campaign, prep_id, site, sort, compact, filters.cache_part())
         key = f"wwt:globalview:{snapshot}:{choices}"
         view = cache.get(key)
         if view is not None:
             return _with_site_columns(view, statuses, snapshot)
     if pievar == "stepname":
-        view = _code_by_site_view(campaign, prep_id, site, sort)
+        # Stored totals answer site choices; anything that leaves out workflows sums cells.
+        stored = totals_built and not (campaign or prep_id or filters.narrows_workflows)
+        view = _code_by_site_view(campaign, prep_id, site, sort, filters, stored, page)
     else:
-        view = _grouped_view(pievar, page, campaign, prep_id, site, per_page, snapshot, sort)
+        stored = totals_built and not (campaign or prep_id or site or filters)
+        view = _grouped_view(pievar, page, campaign, prep_id, site, per_page, snapshot, sort, filters, stored)
     view["sort"] = sort
     view["compact"] = compact
+    view["filters"] = filters
+    # The history bucket "grew" compared with (None: no earlier history, all counted as new).
+    view["grew_since"] = previous_bucket() if filters.grew else None
     view["totals_row"] = [(column, view["column_totals"][column]) for column in view["columns"]]
     view["legend"] = legend_of(view["palette"], _pies_of(view))
     if key:
@@ -164,37 +175,64 @@ def _with_site_columns(view: dict, statuses: dict[str, str] | None, snapshot: st
 
 
 def _group_index(
-    column_field: str, campaign: str, prep_id: str, site: str, snapshot: str, sort: str
-) -> tuple[dict, list[dict], dict]:
-    """Column totals, the prep-ID groups [{campaign, group, total}] in page order and the
-    campaign totals: two queries over the whole snapshot, cached per snapshot and sort so
-    paging costs neither."""
+    column_field: str,
+    campaign: str,
+    prep_id: str,
+    site: str,
+    snapshot: str,
+    sort: str,
+    filters: NoiseFilters,
+    stored: bool,
+) -> tuple[dict, list[tuple[str, str, int]], dict]:
+    """Column totals, the prep-ID groups [(campaign, group, total)] in page order and the
+    campaign totals: two queries (over the stored totals when `stored`, else over the
+    cells), cached per snapshot, choices and sort so paging costs neither."""
     key = (
-        f"wwt:groupindex:{snapshot}:{digest(column_field, campaign, prep_id, site, sort)}"
+        f"wwt:groupindex:{snapshot}:"
+        f"{digest(column_field, campaign, prep_id, site, sort, filters.cache_part(), stored)}"
         if snapshot
         else None
     )
     index = cache.get(key) if key else None
     if index is not None:
         return index
-    base = _filtered(campaign, prep_id, site)
-    column_totals = dict(base.values_list(column_field).annotate(total=Sum("count")).order_by(column_field))
+    if stored:
+        column_totals = dict(
+            SnapshotCellTotal.objects.values_list(column_field)
+            .annotate(sum=Sum("total"))
+            .order_by(column_field)
+        )
+        sums, workflow = SnapshotWorkflowTotal.objects.all(), "workflow__"
+    else:
+        sums, workflow = _filtered(campaign, prep_id, site, filters), "step__workflow__"
+        column_totals = dict(
+            sums.values_list(column_field).annotate(total=Sum("count")).order_by(column_field)
+        )
     # A workflow whose name shows no prep ID is its own group.
-    group_key = Coalesce(NullIf(F("step__workflow__prep_id"), Value("")), F("step__workflow__name"))
-    within_campaign = ("-total", "group") if sort == "errors" else ("group",)
-    groups = list(
-        base.annotate(group=group_key, campaign=F("step__workflow__campaign"))
-        .values("campaign", "group")
-        .annotate(total=Sum("count"))
-        .order_by("campaign", *within_campaign)
-    )
+    if stored:
+        # 20k workflows: summed here, plain tuples, no per-row converters of an SQL GROUP BY.
+        per_group: dict[tuple[str, str], int] = defaultdict(int)
+        rows = sums.values_list("workflow__campaign", "workflow__prep_id", "workflow__name", "total")
+        for workflow_campaign, workflow_prep_id, name, total in rows:
+            per_group[(workflow_campaign, workflow_prep_id or name)] += total
+        groups = [(group_campaign, group, total) for (group_campaign, group), total in per_group.items()]
+    else:
+        group_key = Coalesce(NullIf(F(f"{workflow}prep_id"), Value("")), F(f"{workflow}name"))
+        groups = list(
+            sums.annotate(group=group_key, group_campaign=F(f"{workflow}campaign"))
+            .values_list("group_campaign", "group")
+            .annotate(total=Sum("count"))
+            .order_by()
+        )
     campaign_totals: dict[str, int] = defaultdict(int)
-    for group in groups:
-        campaign_totals[group["campaign"]] += group["total"]
-    if sort == "errors":
-        # Biggest campaign first; the sort is stable, so the database's order (campaign
-        # name, then prep IDs worst first) breaks the ties. One sort over the groups.
-        groups.sort(key=lambda group: -campaign_totals[group["campaign"]])
+    for group_campaign, _, total in groups:
+        campaign_totals[group_campaign] += total
+    # Sorted here in one pass, not in SQL: Python compares code points as the database
+    # compares bytes, and 16k groups under a locale collation cost PostgreSQL ~100 ms.
+    if sort == "errors":  # biggest campaign first, then its prep IDs worst first; names break ties
+        groups.sort(key=lambda group: (-campaign_totals[group[0]], group[0], -group[2], group[1]))
+    else:
+        groups.sort(key=lambda group: (group[0], group[1]))
     index = (column_totals, groups, dict(campaign_totals))
     if key:
         cache.set(key, index, settings.WWT["cache"]["errors_minutes"] * 60)
@@ -202,7 +240,16 @@ def _group_index(
 
 
 def _grouped_view(
-    pievar: str, page: int, campaign: str, prep_id: str, site: str, per_page: int, snapshot: str, sort: str
+    pievar: str,
+    page: int,
+    campaign: str,
+    prep_id: str,
+    site: str,
+    per_page: int,
+    snapshot: str,
+    sort: str,
+    filters: NoiseFilters,
+    stored: bool,
 ) -> dict:
     column_field = "site" if pievar == "errorcode" else "exit_code"
     split_field = PIEVARS[pievar]
@@ -210,9 +257,9 @@ def _grouped_view(
     # Exit codes are named as people read them (-1 is "NotReported") in titles, slices, links.
     column_title = exit_code_label if column_field == "exit_code" else str
     split_label = exit_code_label if split_field == "exit_code" else (lambda split: split)
-    base = _filtered(campaign, prep_id, site)
+    base = _filtered(campaign, prep_id, site, filters)
     column_totals, groups, campaign_totals = _group_index(
-        column_field, campaign, prep_id, site, snapshot, sort
+        column_field, campaign, prep_id, site, snapshot, sort, filters, stored
     )
     columns = list(column_totals)
     # The list page a pie opens keeps the sort when it is not the default.
@@ -221,9 +268,7 @@ def _grouped_view(
     palette = snapshot_palettes(snapshot_sites(snapshot))[split_field]
     paginator = Paginator(groups, per_page)
     page_obj = paginator.get_page(page)
-    shown = {
-        group["group"]: PrepGroup(group["group"], group["campaign"], group["total"]) for group in page_obj
-    }
+    shown = {group: PrepGroup(group, group_campaign, total) for group_campaign, group, total in page_obj}
 
     cells = (
         base.filter(Q(step__workflow__prep_id__in=list(shown)) | Q(step__workflow__name__in=list(shown)))
@@ -326,24 +371,23 @@ def _brief_step(step_name: str) -> str:
     return f"{workflow}/…/{parts[-1]}" if len(parts) > 3 else f"{workflow}/{parts[-1]}"
 
 
-def _code_by_site_view(campaign: str, prep_id: str, site: str, sort: str = "errors") -> dict:
-    """Rows exit codes, columns sites, each pie split by step (biggest steps only)."""
-    base = _filtered(campaign, prep_id, site)
-    totals = list(
-        base.values_list("exit_code", "site").annotate(total=Sum("count"), steps=Count("id")).order_by()
-    )
-    ranked = (
-        base.annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F("exit_code"), F("site")],
-                order_by=[F("count").desc(), F("step_id").asc()],
-            )
-        )
-        .filter(rank__lte=STEP_SLICES)
-        .values_list("exit_code", "site", "step_id", "count")
-    )
-    ranked = list(ranked)
+def _code_by_site_view(
+    campaign: str, prep_id: str, site: str, sort: str, filters: NoiseFilters, stored: bool, page: int
+) -> dict:
+    """Rows exit codes, columns sites, each pie split by step (biggest steps only), paged by
+    whole rows of PIES_PER_PAGE pies at most; `column_totals` count every page."""
+    if stored:  # the totals and biggest steps stored at ingestion, less the site choices
+        stored_cells = SnapshotCellTotal.objects.all()
+        if site:
+            stored_cells = stored_cells.filter(site=site)
+        if filters.hide_sites:
+            stored_cells = stored_cells.exclude(site__in=filters.hide_sites)
+        stored_rows = list(stored_cells.values_list("exit_code", "site", "total", "steps", "top_steps"))
+        totals = [(code, site, total, steps) for code, site, total, steps, _ in stored_rows]
+        ranked = [(code, site, *step) for code, site, _, _, biggest in stored_rows for step in biggest]
+    else:
+        base = _filtered(campaign, prep_id, site, filters)
+        totals, ranked = cell_totals(base), top_steps(base)
     # Names apart: carrying long step names through the window's sort doubles its cost.
     # At most codes × sites × STEP_SLICES ids, whatever the number of workflows.
     names = dict(
@@ -397,6 +441,8 @@ def _code_by_site_view(campaign: str, prep_id: str, site: str, sort: str = "erro
     column_totals = defaultdict(int)
     for (_, site), (total, _) in by_cell.items():
         column_totals[site] += total
+    pages = _pages_of_rows(rows, PIES_PER_PAGE)
+    number = min(max(page, 1), len(pages))
     return {
         "layout": "matrix",
         "pievar": "stepname",
@@ -404,7 +450,23 @@ def _code_by_site_view(campaign: str, prep_id: str, site: str, sort: str = "erro
         "column_label": "site",
         "columns": sites,
         "column_totals": dict(column_totals),
-        "rows": rows,
+        "rows": pages[number - 1],
+        "page": PageInfo(number, len(pages)),
         "total": sum(column_totals.values()),
         "palette": palette,
     }
+
+
+def _pages_of_rows(rows: list[PieRow], pies_per_page: int) -> list[list[PieRow]]:
+    """`rows` cut into pages of whole rows holding at most `pies_per_page` pies (a row with
+    more has a page of its own); one empty page when there are no rows."""
+    pages: list[list[PieRow]] = [[]]
+    pies = 0
+    for row in rows:
+        in_row = sum(1 for cell in row.cells if cell is not None)
+        if pages[-1] and pies + in_row > pies_per_page:
+            pages.append([])
+            pies = 0
+        pages[-1].append(row)
+        pies += in_row
+    return pages

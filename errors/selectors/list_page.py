@@ -7,6 +7,7 @@ from workflows.models import Step, Workflow
 
 from ..charts import OTHERS_CLASS
 from ..models import ErrorCount
+from .filters import NO_FILTERS, NoiseFilters, previous_bucket
 from .pies import snapshot_palettes
 from .site_context import SiteContext, site_contexts, snapshot_sites, status_of
 
@@ -19,12 +20,15 @@ def list_page(
     step: Step | None = None,
     sort: str = "errors",
     statuses: dict[str, str] | None = None,
+    filters: NoiseFilters = NO_FILTERS,
 ) -> dict:
     """Given two of exit code, site and workflow, the values of the third with their
     error counts, biggest first (`sort="name"`: by value). A `step` (of `workflow`)
-    narrows the workflow to that step. Exit codes and sites get their colour in the
-    snapshot's pies (`colour`), sites their SiteContext (status from `statuses`), the
-    `sitename` asked about too (`site`). One query, plus the snapshot's cached site sums."""
+    narrows the workflow to that step; `filters` leave out workflows and sites (a
+    workflow's minimum counts its errors on this list). Exit codes and sites get their
+    colour in the snapshot's pies (`colour`), sites their SiteContext (status from
+    `statuses`), the `sitename` asked about too (`site`). One query (more with filters),
+    plus the snapshot's cached site sums."""
     queryset = ErrorCount.objects.all()
     if errorcode is not None:
         queryset = queryset.filter(exit_code=errorcode)
@@ -34,6 +38,7 @@ def list_page(
         queryset = queryset.filter(step=step)
     elif workflow is not None:
         queryset = queryset.filter(step__workflow=workflow)
+    queryset = filters.apply(queryset)
     if workflow is None:
         listed, label = "step__workflow__name", "workflow"
     elif sitename:
@@ -69,4 +74,6 @@ def list_page(
         "rows": [row(value, total, steps) for value, total, steps in rows],
         "total": sum(total for _, total, _ in rows),
         "site": site,
+        "filters": filters,
+        "grew_since": previous_bucket() if filters.grew else None,
     }

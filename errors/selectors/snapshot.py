@@ -31,10 +31,16 @@ def snapshot_key() -> str:
     """Names the current snapshot (its import and grouping), or "" when there is none to name.
     The snapshot changes only when an import replaces it, so a page is built once per
     snapshot (the key names the import) and served from Django's cache afterwards."""
+    return current_snapshot()[0]
+
+
+def current_snapshot() -> tuple[str, bool]:
+    """(snapshot_key(), whether that import stored its totals: errors/snapshot_totals.py)."""
     refresh = last_refresh()
     if not refresh:
-        return ""
-    return f"{refresh.pk}:{refresh.finished_at.timestamp()}:{cache.get(_GROUPING_GENERATION_KEY) or 0}"
+        return "", False
+    key = f"{refresh.pk}:{refresh.finished_at.timestamp()}:{cache.get(_GROUPING_GENERATION_KEY) or 0}"
+    return key, refresh.totals_built
 
 
 def digest(*parts) -> str:
