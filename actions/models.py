@@ -33,10 +33,27 @@ class Reason(models.Model):
 ACTED_OF_STATUS = {"pending": 0, "reported": 1, "all": -1}
 
 
-class ActionQuerySet(models.QuerySet):
+class ActedQuerySet(models.QuerySet):
+    """Actions and their history, selected the way Unified and the pages name their state."""
+
+    def acted(self, acted: int) -> "ActedQuerySet":
+        """The actions Unified's `acted=` selects."""
+        if acted == 0:
+            return self.filter(reported_at__isnull=True)
+        if acted > 0:
+            return self.filter(reported_at__isnull=False)
+        return self
+
+    def with_status(self, status: str) -> "ActedQuerySet":
+        """The actions of a status as pages name it: pending, reported or all."""
+        return self.acted(ACTED_OF_STATUS[status])
+
+
+class ActionQuerySet(ActedQuerySet):
     """Every bulk write of actions (update, bulk_update, bulk_create, delete) also forgets
     getaction's cached replies, so a new write path cannot serve stale actions; single saves
-    and deletes (the admin's, cascades from workflows) do it through signals (actions/apps.py)."""
+    and deletes (the admin's, cascades from workflows) do it through signals (actions/apps.py).
+    The history (ActionSubmission) is not served: its writes forget nothing."""
 
     def update(self, **kwargs):
         rows = super().update(**kwargs)
@@ -52,18 +69,6 @@ class ActionQuerySet(models.QuerySet):
         deleted = super().delete()
         forget_served_actions()
         return deleted
-
-    def acted(self, acted: int) -> "ActionQuerySet":
-        """The actions Unified's `acted=` selects."""
-        if acted == 0:
-            return self.filter(reported_at__isnull=True)
-        if acted > 0:
-            return self.filter(reported_at__isnull=False)
-        return self
-
-    def with_status(self, status: str) -> "ActionQuerySet":
-        """The actions of a status as pages name it: pending, reported or all."""
-        return self.acted(ACTED_OF_STATUS[status])
 
 
 class Action(models.Model):
@@ -153,6 +158,8 @@ class RequesterNotice(models.TextChoices):
     SENT = "sent", "sent"
     FAILED = "failed", "not sent"
     NO_ADDRESS = "no_address", "no address known"
+
+
 class ServedVersion(models.Model):
     """One row whose random `token` changes with every write to actions, in the writer's
     transaction: getaction's cached replies are keyed by it (actions/served.py), so none is
@@ -212,7 +219,7 @@ class ActionSubmission(models.Model):
     )
     withdrawn_reason = models.TextField(blank=True, default="")
 
-    objects = ActionQuerySet.as_manager()
+    objects = ActedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-submitted_at"]
