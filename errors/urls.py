@@ -13,5 +13,6 @@ urlpatterns = [
     path("procedures", views.procedures, name="procedures"),
     path("sites", views.sites, name="sites"),
     path("trends", views.trends, name="trends"),
+    path("pin", views.pin_snapshot, name="pin"),
     path("resetcache", views.reset_cache, name="resetcache"),
 ]

@@ -6,8 +6,10 @@ from urllib.parse import urlencode
 
 from celery.result import AsyncResult
 from django.contrib import messages
+from django.http import JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 from django_celery_results.models import TaskResult
 
@@ -15,16 +17,25 @@ from accounts.decorators import verified_required
 from workflows import selectors as workflow_selectors
 from workflows.models import Step, Workflow
 from wwt_project.http import bad_request, first_error, not_found, problem_page
+from wwt_project.page_data import json_problem, render_page, wants_json
+from wwt_project.page_schema import data_page
 from wwt_project.queue import QueueDown, send_after_commit
 
-from . import log_samples, tasks
-from .forms import ExplainErrorForm, GlobalViewForm, ListPageForm, TrendsForm
+from . import data_schemas, log_samples, pinning, tasks
+from .forms import ExplainErrorForm, GlobalViewForm, ListPageForm, PinForm, TrendsForm
 from .models import Procedure
 from .selectors.explanations import snippets
 from .selectors.global_view import PIEVAR_LABELS, global_view
 from .selectors.list_page import list_page as list_page_rows
 from .selectors.overview import overview
 from .selectors.sites import errors_per_site
+from .selectors.snapshot import (
+    PINNED_DAYS,
+    ErrorsQueryError,
+    ShownSnapshot,
+    SnapshotNotKept,
+    shown_snapshot,
+)
 from .selectors.trends import error_trends
 
 
@@ -32,10 +43,24 @@ def home(request):
     return render(request, "home.html", {"overview": overview()})
 
 
+def snapshot_or_problem(request, *, needs_cells: bool = True) -> tuple[ShownSnapshot | None, object]:
+    """(the snapshot `?snapshot=` names, None) or (None, the 400 / 410 answer)."""
+    try:
+        return shown_snapshot(request.GET.get("snapshot", ""), needs_cells=needs_cells), None
+    except SnapshotNotKept as exc:
+        return None, problem_page(request, "Snapshot not kept", str(exc), 410)
+    except ErrorsQueryError as exc:
+        return None, bad_request(request, str(exc))
+
+
+@data_page(summary="Global error view", form=GlobalViewForm, data=data_schemas.GLOBAL_VIEW)
 def global_error(request):
     form = GlobalViewForm(request.GET)
     if not form.is_valid():
         return bad_request(request, first_error(form))
+    snapshot, problem = snapshot_or_problem(request)
+    if problem:
+        return problem
     query = form.cleaned_data
     view = global_view(
         query["pievar"],
@@ -45,6 +70,7 @@ def global_error(request):
         site=query["sitename"],
         sort=query["sort"],
         compact=query["compact"],
+        snapshot=snapshot,
     )
     # Pager links keep every choice but the page; defaults stay out of the URL.
     kept = {
@@ -57,7 +83,7 @@ def global_error(request):
         kept["sort"] = query["sort"]
     if query["compact"]:
         kept["compact"] = "1"
-    return render(
+    return render_page(
         request,
         "errors/global.html",
         {
@@ -65,14 +91,20 @@ def global_error(request):
             "query": query,
             "pievars": PIEVAR_LABELS,
             "query_base": urlencode(kept) + "&",
+            "snapshot": snapshot,
         },
+        data={"snapshot": snapshot, "query": query, "view": view},
     )
 
 
+@data_page(summary="List page", form=ListPageForm, data=data_schemas.LIST_PAGE)
 def list_page(request):
     form = ListPageForm(request.GET)
     if not form.is_valid():
         return bad_request(request, first_error(form))
+    snapshot, problem = snapshot_or_problem(request)
+    if problem:
+        return problem
     query = form.cleaned_data
     workflow = step = None
     if query["workflowstep"]:
@@ -90,10 +122,11 @@ def list_page(request):
         workflow=workflow,
         step=step,
         sort=query["sort"],
+        snapshot=snapshot,
     )
     # The sort links keep the rest of the query as given.
     sort_base = urlencode([(key, value) for key, value in request.GET.items() if key != "sort"])
-    return render(
+    return render_page(
         request,
         "errors/list.html",
         {
@@ -102,7 +135,9 @@ def list_page(request):
             "workflow": workflow,
             "step": step,
             "sort_base": sort_base + "&" if sort_base else "",
+            "snapshot": snapshot,
         },
+        data={"snapshot": snapshot, "query": query, "listing": listing},
     )
 
 
@@ -156,18 +191,74 @@ def procedures(request):
     return render(request, "errors/procedures.html", {"procedures": Procedure.objects.all()})
 
 
+@data_page(summary="Errors per site", data=data_schemas.SITES)
 def sites(request):
+    snapshot, problem = snapshot_or_problem(request)
+    if problem:
+        return problem
     answer = workflow_selectors.site_status_answer()
-    rows = errors_per_site(answer.value or {})
-    return render(request, "errors/sites.html", {"rows": rows, "status_answer": answer})
+    rows = errors_per_site(answer.value or {}, snapshot)
+    return render_page(
+        request,
+        "errors/sites.html",
+        {"rows": rows, "status_answer": answer, "snapshot": snapshot},
+        data={"snapshot": snapshot, "site_status_problem": answer.problem, "sites": rows},
+    )
 
 
+@data_page(
+    summary="Error trends",
+    form=TrendsForm,
+    data=data_schemas.TRENDS,
+    description="With ?snapshot=, the history up to that snapshot (no pinned cells needed).",
+)
 def trends(request):
     form = TrendsForm(request.GET)
     if not form.is_valid():
         return bad_request(request, first_error(form))
+    # The history is kept, so a ticket link needs no pinned cells: the snapshot fixes the end.
+    snapshot, problem = snapshot_or_problem(request, needs_cells=False)
+    if problem:
+        return problem
     days = form.cleaned_data["days"]
-    return render(request, "errors/trends.html", {"trends": error_trends(days=days), "days": days})
+    until = snapshot.finished_at if snapshot.pinned else None
+    found = error_trends(days=days, until=until)
+    return render_page(
+        request,
+        "errors/trends.html",
+        {"trends": found, "days": days, "snapshot": snapshot},
+        data={"snapshot": snapshot, "days": days, "trends": found},
+    )
+
+
+@verified_required
+@require_http_methods(["POST"])
+def pin_snapshot(request):
+    """"Link for a ticket": keep the snapshot the page showed and go back to the page with
+    `?snapshot=<id>` (a link that shows the same numbers later), or say why it cannot."""
+    form = PinForm(request.POST)
+    if not form.is_valid():
+        return bad_request(request, first_error(form))
+    page = form.cleaned_data["next"] or reverse("errors:global")
+    if not url_has_allowed_host_and_scheme(page, allowed_hosts=None) or not page.startswith("/"):
+        return bad_request(request, "next must be a page of this site.")
+    try:
+        snapshot = pinning.pin_snapshot(form.cleaned_data["snapshot"])
+    except pinning.PinRefused as exc:
+        if wants_json(request):
+            return json_problem(str(exc), 409)
+        messages.error(request, str(exc))
+        return redirect(page)
+    path, _, query_string = page.partition("?")
+    query = QueryDict(query_string, mutable=True)
+    query["snapshot"] = str(snapshot.pk)
+    link = f"{path}?{query.urlencode()}"
+    if wants_json(request):
+        return JsonResponse({"snapshot": snapshot.pk, "link": request.build_absolute_uri(link)})
+    messages.success(
+        request, f"This page's link now shows these numbers for {PINNED_DAYS} days: copy it into the ticket."
+    )
+    return redirect(link)
 
 
 REFRESH_TASK = "errors.tasks.refresh_errors"

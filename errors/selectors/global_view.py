@@ -12,9 +12,8 @@ from django.db.models.functions import Coalesce, NullIf, RowNumber
 from workflows.exit_codes import exit_code_label
 from workflows.models import Step, short_task_name
 
-from ..models import ErrorCount
 from .pies import Pie, pie_of
-from .snapshot import ErrorsQueryError, digest, snapshot_key
+from .snapshot import ErrorsQueryError, ShownSnapshot, digest, snapshot_cells, snapshot_key
 
 # pievar -> the ErrorCount field its pies split by.
 PIEVARS = {"errorcode": "exit_code", "sitename": "site", "stepname": "step"}
@@ -81,8 +80,8 @@ def _row_pies(splits: dict, columns: list, link_for, title_for=str) -> list[Pie 
     ]
 
 
-def _filtered(campaign: str = "", prep_id: str = "", site: str = ""):
-    queryset = ErrorCount.objects.all()
+def _filtered(campaign: str = "", prep_id: str = "", site: str = "", snapshot: ShownSnapshot | None = None):
+    queryset = snapshot_cells(snapshot)
     if site:
         queryset = queryset.filter(site=site)
     if campaign:
@@ -102,29 +101,31 @@ def global_view(
     per_page: int = GROUPS_PER_PAGE,
     sort: str = "errors",
     compact: bool = False,
+    snapshot: ShownSnapshot | None = None,
 ) -> dict:
     """The table of pies for `pievar` (one of PIEVARS), optionally narrowed to a campaign,
     a prep ID or a site. errorcode/sitename: rows are prep IDs → workflows → steps, paginated
     by prep ID; stepname: rows are exit codes, columns sites. `sort` (one of SORTS) orders
     campaigns, prep IDs, workflows, steps and exit-code rows; `compact` asks for one column
     header per page instead of one per prep ID. `totals_row` gives the column totals in
-    column order. Four queries at most, none when the page is cached."""
+    column order. `snapshot` (default: the current errors) may be one a ticket link pinned.
+    Four queries at most, none when the page is cached."""
     if pievar not in PIEVARS:
         raise ErrorsQueryError(f"pievar must be one of {', '.join(PIEVARS)}, not {pievar!r}")
     if sort not in SORTS:
         raise ErrorsQueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
-    snapshot = snapshot_key()
+    snapshot_name = snapshot_key(snapshot)
     key = None
-    if snapshot:
+    if snapshot_name:
         choices = digest(pievar, page, per_page, campaign, prep_id, site, sort, compact)
-        key = f"wwt:globalview:{snapshot}:{choices}"
+        key = f"wwt:globalview:{snapshot_name}:{choices}"
         view = cache.get(key)
         if view is not None:
             return view
     if pievar == "stepname":
-        view = _code_by_site_view(campaign, prep_id, site, sort)
+        view = _code_by_site_view(campaign, prep_id, site, sort, snapshot)
     else:
-        view = _grouped_view(pievar, page, campaign, prep_id, site, per_page, snapshot, sort)
+        view = _grouped_view(pievar, page, campaign, prep_id, site, per_page, snapshot_name, sort, snapshot)
     view["sort"] = sort
     view["compact"] = compact
     view["totals_row"] = [(column, view["column_totals"][column]) for column in view["columns"]]
@@ -134,7 +135,13 @@ def global_view(
 
 
 def _group_index(
-    column_field: str, campaign: str, prep_id: str, site: str, snapshot: str, sort: str
+    column_field: str,
+    campaign: str,
+    prep_id: str,
+    site: str,
+    snapshot: str,
+    sort: str,
+    shown: ShownSnapshot | None = None,
 ) -> tuple[dict, list[dict], dict]:
     """Column totals, the prep-ID groups [{campaign, group, total}] in page order and the
     campaign totals: two queries over the whole snapshot, cached per snapshot and sort so
@@ -147,7 +154,7 @@ def _group_index(
     index = cache.get(key) if key else None
     if index is not None:
         return index
-    base = _filtered(campaign, prep_id, site)
+    base = _filtered(campaign, prep_id, site, shown)
     column_totals = dict(base.values_list(column_field).annotate(total=Sum("count")).order_by(column_field))
     # A workflow whose name shows no prep ID is its own group.
     group_key = Coalesce(NullIf(F("step__workflow__prep_id"), Value("")), F("step__workflow__name"))
@@ -172,7 +179,15 @@ def _group_index(
 
 
 def _grouped_view(
-    pievar: str, page: int, campaign: str, prep_id: str, site: str, per_page: int, snapshot: str, sort: str
+    pievar: str,
+    page: int,
+    campaign: str,
+    prep_id: str,
+    site: str,
+    per_page: int,
+    snapshot: str,
+    sort: str,
+    shown: ShownSnapshot | None = None,
 ) -> dict:
     column_field = "site" if pievar == "errorcode" else "exit_code"
     split_field = PIEVARS[pievar]
@@ -180,9 +195,9 @@ def _grouped_view(
     # Exit codes are named as people read them (-1 is "NotReported") in titles, slices, links.
     column_title = exit_code_label if column_field == "exit_code" else str
     split_label = exit_code_label if split_field == "exit_code" else (lambda split: split)
-    base = _filtered(campaign, prep_id, site)
+    base = _filtered(campaign, prep_id, site, shown)
     column_totals, groups, campaign_totals = _group_index(
-        column_field, campaign, prep_id, site, snapshot, sort
+        column_field, campaign, prep_id, site, snapshot, sort, shown
     )
     columns = list(column_totals)
     # The list page a pie opens keeps the sort when it is not the default.
@@ -293,9 +308,11 @@ def _brief_step(step_name: str) -> str:
     return f"{workflow}/…/{parts[-1]}" if len(parts) > 3 else f"{workflow}/{parts[-1]}"
 
 
-def _code_by_site_view(campaign: str, prep_id: str, site: str, sort: str = "errors") -> dict:
+def _code_by_site_view(
+    campaign: str, prep_id: str, site: str, sort: str = "errors", shown: ShownSnapshot | None = None
+) -> dict:
     """Rows exit codes, columns sites, each pie split by step (biggest steps only)."""
-    base = _filtered(campaign, prep_id, site)
+    base = _filtered(campaign, prep_id, site, shown)
     totals = list(
         base.values_list("exit_code", "site").annotate(total=Sum("count"), steps=Count("id")).order_by()
     )

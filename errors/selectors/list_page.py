@@ -4,7 +4,7 @@ from django.db.models import Count, Sum
 
 from workflows.models import Step, Workflow
 
-from ..models import ErrorCount
+from .snapshot import ShownSnapshot, snapshot_cells
 
 
 def list_page(
@@ -14,11 +14,13 @@ def list_page(
     workflow: Workflow | None,
     step: Step | None = None,
     sort: str = "errors",
+    snapshot: ShownSnapshot | None = None,
 ) -> dict:
     """Given two of exit code, site and workflow, the values of the third with their
     error counts, biggest first (`sort="name"`: by value). A `step` (of `workflow`)
-    narrows the workflow to that step. One query."""
-    queryset = ErrorCount.objects.all()
+    narrows the workflow to that step; `snapshot` (default: the current errors) may be one a
+    ticket link pinned. One query."""
+    queryset = snapshot_cells(snapshot)
     if errorcode is not None:
         queryset = queryset.filter(exit_code=errorcode)
     if sitename:

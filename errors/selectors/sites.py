@@ -10,19 +10,20 @@ from workflows.exit_codes import exit_code_label
 
 from ..models import ErrorCount, ErrorHistory
 from .pies import pie_of
-from .snapshot import snapshot_key
+from .snapshot import ShownSnapshot, snapshot_cells, snapshot_key
 
 
-def _site_aggregates() -> tuple[list, dict]:
+def _site_aggregates(snapshot: ShownSnapshot | None = None) -> tuple[list, dict]:
     """Per site (errors, workflows, steps) and per site {exit code: errors}: two queries
     over the whole snapshot, cached per snapshot."""
-    snapshot = snapshot_key()
-    key = f"wwt:sites:{snapshot}" if snapshot else None
+    snapshot_name = snapshot_key(snapshot)
+    key = f"wwt:sites:{snapshot_name}" if snapshot_name else None
     found = cache.get(key) if key else None
     if found is not None:
         return found
+    cells = snapshot_cells(snapshot)
     totals = list(
-        ErrorCount.objects.values_list("site")
+        cells.values_list("site")
         .annotate(
             errors=Sum("count"),
             workflows=Count("step__workflow", distinct=True),
@@ -31,7 +32,7 @@ def _site_aggregates() -> tuple[list, dict]:
         .order_by("-errors", "site")
     )
     per_code: dict = defaultdict(dict)
-    rows = ErrorCount.objects.values_list("site", "exit_code").annotate(total=Sum("count")).order_by()
+    rows = cells.values_list("site", "exit_code").annotate(total=Sum("count")).order_by()
     for site, code, count in rows:
         per_code[site][code] = count
     found = (totals, dict(per_code))
@@ -52,10 +53,11 @@ def biggest_codes(split: dict[str, int], limit: int) -> list[tuple[str, int]]:
     return sorted(split.items(), key=lambda item: (-item[1], item[0]))[:limit]
 
 
-def errors_per_site(statuses: dict[str, str]) -> list[dict]:
+def errors_per_site(statuses: dict[str, str], snapshot: ShownSnapshot | None = None) -> list[dict]:
     """Per site: errors, workflows, steps, the biggest exit codes, the site status and its
-    pie (split by exit code), which opens the global view narrowed to the site."""
-    totals, per_code = _site_aggregates()
+    pie (split by exit code), which opens the global view narrowed to the site. `snapshot`
+    (default: the current errors) may be one a ticket link pinned."""
+    totals, per_code = _site_aggregates(snapshot)
     rows = []
     for site, errors, workflows, steps in totals:
         split = {exit_code_label(code): count for code, count in per_code.get(site, {}).items()}

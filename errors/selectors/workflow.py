@@ -7,13 +7,18 @@ from django.db.models import Sum
 from workflows.models import Workflow, short_task_name
 
 from ..models import ErrorCount
+from .snapshot import ShownSnapshot, snapshot_cells
 
 
-def workflow_error_tables(workflow: Workflow, statuses: dict[str, str] | None = None) -> list[dict]:
+def workflow_error_tables(
+    workflow: Workflow, statuses: dict[str, str] | None = None, snapshot: ShownSnapshot | None = None
+) -> list[dict]:
     """Per step with errors: exit codes (rows) × sites (columns, each with its status from
-    `statuses`) with row and column totals. One query, whatever the number of steps."""
+    `statuses`) with row and column totals, in `snapshot` (default: the current errors). One
+    query, whatever the number of steps."""
     cells = (
-        ErrorCount.objects.filter(step__workflow=workflow)
+        snapshot_cells(snapshot)
+        .filter(step__workflow=workflow)
         .values_list("step__name", "exit_code", "site", "count")
         .order_by()
     )
