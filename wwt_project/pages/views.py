@@ -78,7 +78,7 @@ def see_workflow(request):
         "refresh_queued": services.refresh_queued(workflow),
         "whitelist": whitelist,
         "site_status": statuses,
-        "related": selectors.related_workflows(workflow),
+        "related": selectors.related_workflows(workflow, snapshot),
         "links": workflow_selectors.outside_links(workflow),
         "similar_panel": placement.similar_panel(workflow),
         "action_panel": workflow_panel(workflow, request.user),
