@@ -32,6 +32,7 @@ from .selectors.sites import errors_per_site
 from .selectors.snapshot import (
     PINNED_DAYS,
     ErrorsQueryError,
+    NoSuchSnapshot,
     ShownSnapshot,
     SnapshotNotKept,
     shown_snapshot,
@@ -44,9 +45,11 @@ def home(request):
 
 
 def snapshot_or_problem(request, *, needs_cells: bool = True) -> tuple[ShownSnapshot | None, object]:
-    """(the snapshot `?snapshot=` names, None) or (None, the 400 / 410 answer)."""
+    """(the snapshot `?snapshot=` names, None) or (None, the 400 / 404 / 410 answer)."""
     try:
         return shown_snapshot(request.GET.get("snapshot", ""), needs_cells=needs_cells), None
+    except NoSuchSnapshot as exc:
+        return None, not_found(request, str(exc))
     except SnapshotNotKept as exc:
         return None, problem_page(request, "Snapshot not kept", str(exc), 410)
     except ErrorsQueryError as exc:

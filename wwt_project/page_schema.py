@@ -70,7 +70,10 @@ def _field_schema(field: forms.Field) -> dict:
         return schema
     if isinstance(field, forms.BooleanField):
         return {"type": "boolean"}
-    schema = {"type": "string"}
+    # A NUL character is refused before any view (RejectNulInQueryMiddleware).
+    schema = {"type": "string", "pattern": "^[^\\x00]*$"}
+    if field.required:  # an empty value is a missing one
+        schema["minLength"] = 1
     if getattr(field, "max_length", None):
         schema["maxLength"] = field.max_length
     return schema
@@ -123,7 +126,7 @@ def _operation(spec: dict) -> dict:
             },
             "401": {"description": "not logged in (JSON)", "content": problem},
             "403": {"description": "not a verified operator", "content": problem},
-            "404": {"description": "no such workflow or step", "content": problem},
+            "404": {"description": "no such workflow, step or snapshot", "content": problem},
             "410": {"description": "the snapshot is not (or no longer) kept", "content": problem},
             "503": {"description": "the database is unreachable", "content": problem},
         },

@@ -13,6 +13,7 @@ from ..models import ErrorCount, ErrorImport, PinnedCell
 
 # Ticket links keep their snapshot this long; the refresh job prunes older ones.
 PINNED_DAYS = 30
+MAX_SNAPSHOT_ID = 2**63 - 1  # ErrorImport's big auto field
 
 _GROUPING_GENERATION_KEY = "wwt:globalview:grouping"
 
@@ -23,6 +24,10 @@ class ErrorsQueryError(Exception):
 
 class SnapshotNotKept(ErrorsQueryError):
     """A ticket link names a snapshot whose cells are not (or no longer) kept."""
+
+
+class NoSuchSnapshot(ErrorsQueryError):
+    """`?snapshot=` names no snapshot of current errors."""
 
 
 @dataclass(frozen=True)
@@ -37,21 +42,22 @@ class ShownSnapshot:
 
 def shown_snapshot(asked: str = "", *, needs_cells: bool = True) -> ShownSnapshot:
     """The snapshot for `?snapshot=` (`asked`; "" is the current one). Raises ErrorsQueryError
-    for a value that is not an id, SnapshotNotKept for a snapshot whose cells are not kept
+    for a value that is not an id, NoSuchSnapshot for an id that names no snapshot of current
+    errors, SnapshotNotKept for a snapshot whose cells are not kept
     (pruned after PINNED_DAYS days, or never pinned). A page read from the history, which is
     kept, gives `needs_cells=False`: any snapshot then names a fixed time. One query."""
     if not asked:
         refresh = last_refresh()
         return ShownSnapshot(refresh.pk, refresh.finished_at) if refresh else ShownSnapshot(None, None)
-    if not asked.isascii() or not asked.isdigit() or len(asked) > 18:
-        raise ErrorsQueryError(f"snapshot must be a snapshot id (a whole number), not {asked!r}")
+    if not asked.isascii() or not asked.isdigit() or not 0 < int(asked) <= MAX_SNAPSHOT_ID:
+        raise ErrorsQueryError(f"snapshot must be a snapshot id (a whole number from 1), not {asked!r}")
     found = (
         ErrorImport.objects.filter(pk=int(asked), kind=ErrorImport.Kind.CURRENT)
         .values_list("finished_at", "pinned_at")
         .first()
     )
     if found is None:
-        raise SnapshotNotKept(f"There is no snapshot {asked}.")
+        raise NoSuchSnapshot(f"There is no snapshot {asked}.")
     finished_at, pinned_at = found
     if pinned_at is None and needs_cells:
         when = timezone.localtime(finished_at).strftime("%Y-%m-%d %H:%M")

@@ -171,7 +171,7 @@ def test_a_browser_and_curl_get_the_page(client, loaded, url):
         ("/listpage?errorcode=50660", 400, "Give exactly two of errorcode, sitename and workflow"),
         ("/seeworkflow?workflow=no_such_workflow", 404, "No workflow is named no_such_workflow."),
         ("/sites?snapshot=abc", 400, "snapshot must be a snapshot id"),
-        ("/sites?snapshot=999999", 410, "There is no snapshot 999999."),
+        ("/sites?snapshot=999999", 404, "There is no snapshot 999999."),
         ("/trends?days=0", 400, "days"),
         ("/actions/", 401, "log in first"),
     ],
