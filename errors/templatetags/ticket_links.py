@@ -2,6 +2,8 @@
 
 from django import template
 
+from accounts.permissions import is_verified_operator
+
 from ..selectors.snapshot import PINNED_DAYS
 
 register = template.Library()
@@ -19,6 +21,8 @@ def ticket_link(context, snapshot, pin: bool = True):
     return {
         "snapshot": snapshot,
         "pin": pin,
+        # Pinning stores rows: verified operators only (the others are told how).
+        "may_pin": is_verified_operator(request.user),
         "days": PINNED_DAYS,
         "here": request.get_full_path(),
         "current_url": current,

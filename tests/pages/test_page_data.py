@@ -386,3 +386,11 @@ def test_a_trends_link_keeps_its_points_after_more_history(client, loaded, tmp_p
     update_history()
     assert page_json(client, link)["trends"] == before
     assert page_json(client, "/trends?days=3")["trends"] != before
+
+
+def test_only_verified_operators_get_the_pin_button(client, unverified_client, operator_client, loaded):
+    for anyone in (client, unverified_client):
+        html = anyone.get("/sites").content.decode()
+        assert "A verified operator can make a link for a ticket" in html
+        assert 'action="/pin"' not in html
+    assert 'action="/pin"' in operator_client.get("/sites").content.decode()
