@@ -19,7 +19,7 @@ SNAPSHOT_SCHEMA = {
     "properties": {
         "id": {"type": "integer", "nullable": True, "description": "ErrorImport id; null before any import"},
         "finished_at": {"type": "string", "nullable": True, "format": "date-time"},
-        "pinned": {"type": "boolean", "description": "read from the cells a ticket link kept"},
+        "pinned": {"type": "boolean", "description": "a ticket link's fixed snapshot, not the current"},
     },
     "required": ["id", "finished_at", "pinned"],
 }
