@@ -20,6 +20,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.decorators import verified_required
 from workflows.models import Workflow
+from wwt_project.page_data import render_page
+from wwt_project.page_schema import data_page
 
 from . import exports, panels, post_parsing, selectors, services
 from .display import readable_parameters
@@ -133,6 +135,25 @@ def _filters_from(query) -> tuple[selectors.ActionFilters, list[str]]:
     return filters, problems
 
 
+ACTIONS_PAGE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "filters": {"type": "object"},
+        "problems": {"type": "array", "items": {"type": "string"}},
+        "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "page": {"type": "object"},
+        "actions": {"type": "array", "items": {"type": "object"}},
+    },
+    "required": ["filters", "problems", "counts", "actions"],
+}
+
+
+@data_page(
+    summary="Submitted actions (verified operators)",
+    data=ACTIONS_PAGE_SCHEMA,
+    snapshot=False,
+    description="Filters: status (pending, reported, all), action, user, days, page.",
+)
 @verified_required
 @require_GET
 def actions_page(request):
@@ -157,7 +178,28 @@ def actions_page(request):
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("export", None)
-    return render(
+    counts = selectors.action_counts(now=now)
+    data = {
+        "filters": filters,
+        "problems": problems,
+        "counts": counts,
+        "page": {"number": page.number, "num_pages": page.paginator.num_pages},
+        "actions": [
+            {
+                "workflow": row["action"].workflow.name,
+                "action": row["action"].action,
+                "parameters": row["action"].parameters,
+                "reasons": row["action"].reasons,
+                "acdcs": row["action"].acdcs,
+                "submitter": row["action"].submitter,
+                "submitted_at": row["action"].submitted_at,
+                "reported_at": row["action"].reported_at,
+                "late": row["late"],
+            }
+            for row in rows
+        ],
+    }
+    return render_page(
         request,
         "actions/actions.html",
         {
@@ -165,12 +207,13 @@ def actions_page(request):
             "problems": problems,
             "page": page,
             "rows": rows,
-            "counts": selectors.action_counts(now=now),
+            "counts": counts,
             "action_choices": ActionKind.choices,
             "users": selectors.action_users(),
             "campaigns": selectors.action_campaigns(),
             "query": query.urlencode(),
         },
+        data=data,
         status=400 if problems else 200,
     )
 

@@ -175,6 +175,13 @@ class TrendsForm(forms.Form):
         return self.cleaned_data["days"] or 14
 
 
+class PinForm(forms.Form):
+    """"Link for a ticket": the snapshot the page showed and the page (path and query)."""
+
+    snapshot = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+    next = forms.CharField(max_length=4000, required=False)
+
+
 class ProcedureAdminForm(forms.ModelForm):
     """Admin form: a bad regular expression is a form error, never a 500."""
 

@@ -330,10 +330,11 @@ def refresh_current_errors(source: str | None = None, *, progress: Progress = No
     """The whole refresh, as the scheduled job and `manage.py ingest_errors` run it: retire
     the outside sources' cached answers and record the site status, replace the current
     errors, store ReqMgr2's parameters of the snapshot's workflows, fetch the log samples of
-    the biggest cells and build the heavy pages for the new snapshot. Returns the summary
-    (the ingestion's, with "reqmgr2" and "log_samples" added). Raises like
+    the biggest cells, build the heavy pages for the new snapshot and prune the ticket links'
+    old snapshots. Returns the summary (the ingestion's, with "reqmgr2", "log_samples" and
+    "pruned_snapshots" added). Raises like
     ingest_current_errors; the steps after the ingestion never raise for a source problem."""
-    from . import caches, log_samples
+    from . import caches, log_samples, pinning
 
     # First, so the source caches are renewed even when the error source is down.
     caches.refresh_source_caches()
@@ -344,4 +345,5 @@ def refresh_current_errors(source: str | None = None, *, progress: Progress = No
     summary["reqmgr2"] = caches.refresh_snapshot_requests()
     summary["log_samples"] = log_samples.fetch_top_cells_samples()
     caches.warm_page_caches()
+    summary["pruned_snapshots"] = pinning.prune_pinned_snapshots()
     return summary

@@ -110,6 +110,9 @@ class ErrorImport(models.Model):
     # Set when SnapshotCellTotal / SnapshotWorkflowTotal were rebuilt for this import: only
     # then may the global view read them instead of the cells.
     totals_built = models.BooleanField(default=False, editable=False)
+    pinned_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a ticket link kept this snapshot's cells (PinnedCell)"
+    )
 
     class Meta:
         ordering = ["-finished_at"]
@@ -118,6 +121,28 @@ class ErrorImport(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} from {self.source} at {self.finished_at:%Y-%m-%d %H:%M}"
+
+
+class PinnedCell(models.Model):
+    """A cell of a past current-errors snapshot kept for ticket links (errors/pinning.py): the
+    fields of ErrorCount, so the pages' selectors read either with the same query."""
+
+    snapshot = models.ForeignKey(ErrorImport, on_delete=models.CASCADE, related_name="pinned_cells")
+    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="pinned_errors")
+    exit_code = models.IntegerField()
+    site = models.CharField(max_length=100)
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["snapshot", "step", "exit_code", "site"], name="unique_pinned_cell"
+            ),
+        ]
+        indexes = [models.Index(fields=["snapshot", "site", "exit_code"])]
+
+    def __str__(self):
+        return f"snapshot {self.snapshot_id}: {self.step_id} {self.exit_code} @ {self.site}: {self.count}"
 
 
 class LogSample(models.Model):

@@ -15,5 +15,6 @@ urlpatterns = [
     path("trends", views.trends, name="trends"),
     path("messages", views.top_messages, name="messages"),
     path("messages/<str:message_key>", views.message_workflows, name="message"),
+    path("pin", views.pin_snapshot, name="pin"),
     path("resetcache", views.reset_cache, name="resetcache"),
 ]

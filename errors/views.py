@@ -7,8 +7,10 @@ from urllib.parse import urlencode
 
 from celery.result import AsyncResult
 from django.contrib import messages
+from django.http import JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 from django_celery_results.models import TaskResult
 
@@ -16,14 +18,17 @@ from accounts.decorators import verified_required
 from workflows import selectors as workflow_selectors
 from workflows.models import Step, Workflow
 from wwt_project.http import bad_request, first_error, not_found, problem_page
+from wwt_project.page_data import json_problem, render_page, wants_json
+from wwt_project.page_schema import data_page
 from wwt_project.queue import QueueDown, send_after_commit
 
-from . import log_samples, tasks
+from . import data_schemas, log_samples, pinning, tasks
 from .forms import (
     ExplainErrorForm,
     GlobalViewForm,
     ListPageForm,
     MessageWorkflowsForm,
+    PinForm,
     TopMessagesForm,
     TrendsForm,
 )
@@ -35,6 +40,14 @@ from .selectors.messages import message_workflows as message_workflows_view
 from .selectors.messages import top_messages as top_messages_view
 from .selectors.overview import overview
 from .selectors.sites import sites_page
+from .selectors.snapshot import (
+    PINNED_DAYS,
+    ErrorsQueryError,
+    NoSuchSnapshot,
+    ShownSnapshot,
+    SnapshotNotKept,
+    shown_snapshot,
+)
 from .selectors.trends import error_trends
 
 
@@ -56,10 +69,26 @@ def _without_filters(request) -> list[tuple[str, str]]:
     ]
 
 
+def snapshot_or_problem(request, *, needs_cells: bool = True) -> tuple[ShownSnapshot | None, object]:
+    """(the snapshot `?snapshot=` names, None) or (None, the 400 / 404 / 410 answer)."""
+    try:
+        return shown_snapshot(request.GET.get("snapshot", ""), needs_cells=needs_cells), None
+    except NoSuchSnapshot as exc:
+        return None, not_found(request, str(exc))
+    except SnapshotNotKept as exc:
+        return None, problem_page(request, "Snapshot not kept", str(exc), 410)
+    except ErrorsQueryError as exc:
+        return None, bad_request(request, str(exc))
+
+
+@data_page(summary="Global error view", form=GlobalViewForm, data=data_schemas.GLOBAL_VIEW)
 def global_error(request):
     form = GlobalViewForm(request.GET)
     if not form.is_valid():
         return bad_request(request, first_error(form))
+    snapshot, problem = snapshot_or_problem(request)
+    if problem:
+        return problem
     query = form.cleaned_data
     status_answer = workflow_selectors.site_status_answer()
     filters = form.noise_filters()
@@ -73,6 +102,7 @@ def global_error(request):
         compact=query["compact"],
         statuses=status_answer.value or {},
         filters=filters,
+        snapshot=snapshot,
     )
     # Pager links keep every choice but the page; defaults stay out of the URL.
     kept = [
@@ -86,7 +116,7 @@ def global_error(request):
     if query["compact"]:
         kept.append(("compact", "1"))
     unfiltered = _without_filters(request)
-    return render(
+    return render_page(
         request,
         "errors/global.html",
         {
@@ -100,14 +130,20 @@ def global_error(request):
             "filter_query": urlencode(filters.query()),
             "unfiltered": unfiltered,
             "unfiltered_query": urlencode(unfiltered),
+            "snapshot": snapshot,
         },
+        data={"snapshot": snapshot, "query": query, "view": view},
     )
 
 
+@data_page(summary="List page", form=ListPageForm, data=data_schemas.LIST_PAGE)
 def list_page(request):
     form = ListPageForm(request.GET)
     if not form.is_valid():
         return bad_request(request, first_error(form))
+    snapshot, problem = snapshot_or_problem(request)
+    if problem:
+        return problem
     query = form.cleaned_data
     workflow = step = None
     if query["workflowstep"]:
@@ -129,13 +165,14 @@ def list_page(request):
         sort=query["sort"],
         statuses=status_answer.value or {},
         filters=filters,
+        snapshot=snapshot,
     )
     # The sort links keep the rest of the query as given (filters repeat their keys).
     sort_base = urlencode(
         [(key, value) for key, values in request.GET.lists() if key != "sort" for value in values]
     )
     unfiltered = _without_filters(request)
-    return render(
+    return render_page(
         request,
         "errors/list.html",
         {
@@ -149,7 +186,9 @@ def list_page(request):
             "grew_since": listing["grew_since"],
             "unfiltered": unfiltered,
             "unfiltered_query": urlencode(unfiltered),
+            "snapshot": snapshot,
         },
+        data={"snapshot": snapshot, "query": query, "listing": listing},
     )
 
 
@@ -203,21 +242,82 @@ def procedures(request):
     return render(request, "errors/procedures.html", {"procedures": Procedure.objects.all()})
 
 
+@data_page(summary="Errors per site", data=data_schemas.SITES)
 def sites(request):
+    snapshot, problem = snapshot_or_problem(request)
+    if problem:
+        return problem
     answer = workflow_selectors.site_status_answer()
-    return render(
-        request, "errors/sites.html", {"sites": sites_page(answer.value or {}), "status_answer": answer}
+    found = sites_page(answer.value or {}, snapshot)
+    return render_page(
+        request,
+        "errors/sites.html",
+        {"sites": found, "status_answer": answer, "snapshot": snapshot},
+        data={"snapshot": snapshot, "site_status_problem": answer.problem, "sites": found["rows"]},
     )
 
 
+@data_page(
+    summary="Error trends",
+    form=TrendsForm,
+    data=data_schemas.TRENDS,
+    description="With ?snapshot=, the history up to that snapshot (no pinned cells needed).",
+)
 def trends(request):
     form = TrendsForm(request.GET)
     if not form.is_valid():
         return bad_request(request, first_error(form))
+    # The history is kept, so a ticket link needs no pinned cells: the snapshot fixes the end.
+    snapshot, problem = snapshot_or_problem(request, needs_cells=False)
+    if problem:
+        return problem
     days = form.cleaned_data["days"]
-    return render(request, "errors/trends.html", {"trends": error_trends(days=days), "days": days})
+    until = snapshot.finished_at if snapshot.pinned else None
+    found = error_trends(days=days, until=until)
+    return render_page(
+        request,
+        "errors/trends.html",
+        {"trends": found, "days": days, "snapshot": snapshot},
+        data={"snapshot": snapshot, "days": days, "trends": found},
+    )
 
 
+@verified_required
+@require_http_methods(["POST"])
+def pin_snapshot(request):
+    """"Link for a ticket": keep the snapshot the page showed and go back to the page with
+    `?snapshot=<id>` (a link that shows the same numbers later), or say why it cannot."""
+    form = PinForm(request.POST)
+    if not form.is_valid():
+        return bad_request(request, first_error(form))
+    page = form.cleaned_data["next"] or reverse("errors:global")
+    if not url_has_allowed_host_and_scheme(page, allowed_hosts=None) or not page.startswith("/"):
+        return bad_request(request, "next must be a page of this site.")
+    try:
+        snapshot = pinning.pin_snapshot(form.cleaned_data["snapshot"])
+    except pinning.PinRefused as exc:
+        if wants_json(request):
+            return json_problem(str(exc), 409)
+        messages.error(request, str(exc))
+        return redirect(page)
+    path, _, query_string = page.partition("?")
+    query = QueryDict(query_string, mutable=True)
+    query["snapshot"] = str(snapshot.pk)
+    link = f"{path}?{query.urlencode()}"
+    if wants_json(request):
+        return JsonResponse({"snapshot": snapshot.pk, "link": request.build_absolute_uri(link)})
+    messages.success(
+        request, f"This page's link now shows these numbers for {PINNED_DAYS} days: copy it into the ticket."
+    )
+    return redirect(link)
+
+
+@data_page(
+    summary="Top log messages of the current snapshot",
+    form=TopMessagesForm,
+    data=data_schemas.TOP_MESSAGES,
+    snapshot=False,
+)
 def top_messages(request):
     """The current snapshot's log-sample messages, most frequent first."""
     form = TopMessagesForm(request.GET)
@@ -226,9 +326,15 @@ def top_messages(request):
     query = form.cleaned_data
     view = top_messages_view(page=query["page"], sort=query["sort"])
     query_base = urlencode({"sort": query["sort"]}) + "&" if query["sort"] != "samples" else ""
-    return render(request, "errors/messages.html", {"view": view, "query_base": query_base})
+    return render_page(request, "errors/messages.html", {"view": view, "query_base": query_base}, data=view)
 
 
+@data_page(
+    summary="The workflows whose log samples say one message",
+    form=MessageWorkflowsForm,
+    data=data_schemas.MESSAGE_WORKFLOWS,
+    snapshot=False,
+)
 def message_workflows(request, message_key):
     """The workflows whose log samples say one message (a key from the top-messages page)."""
     form = MessageWorkflowsForm(request.GET)
@@ -241,7 +347,7 @@ def message_workflows(request, message_key):
     view = message_workflows_view(message_key, page=form.cleaned_data["page"])
     if view is None:
         return not_found(request, "No workflow of the current snapshot has this message (any more).")
-    return render(request, "errors/message.html", {"view": view, "query_base": ""})
+    return render_page(request, "errors/message.html", {"view": view, "query_base": ""}, data=view)
 
 
 REFRESH_TASK = "errors.tasks.refresh_errors"

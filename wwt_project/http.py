@@ -3,8 +3,13 @@
 from django import forms
 from django.shortcuts import render
 
+from .page_data import json_problem, wants_json
+
 
 def problem_page(request, title: str, message: str, status: int):
+    """The short page saying what went wrong, or {"detail", "status"} to a client asking JSON."""
+    if wants_json(request):
+        return json_problem(message, status)
     return render(request, "problem.html", {"title": title, "message": message}, status=status)
 
 

@@ -263,9 +263,15 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "WWT API",
-    "DESCRIPTION": "Actions for Unified (getaction / reportaction) and action submission.",
+    "DESCRIPTION": "Actions for Unified (getaction / reportaction), action submission, and the pages "
+    "as data (?format=json).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The pages that also answer JSON (plain Django views) are added by hand.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "wwt_project.page_schema.add_data_pages",
+    ],
 }
 
 # CELERY ----------------------------------------------------------------------

@@ -13,12 +13,12 @@ from workflows.exit_codes import exit_code_label
 from workflows.models import Step, short_task_name
 
 from ..charts import OTHERS_CLASS
-from ..models import ErrorCount, SnapshotCellTotal, SnapshotWorkflowTotal
+from ..models import SnapshotCellTotal, SnapshotWorkflowTotal
 from .cells import cell_totals, top_steps
 from .filters import NO_FILTERS, NoiseFilters, previous_bucket
 from .pies import Palette, Pie, coloured_slices, legend_of, palette_of, pie_of, snapshot_palettes
 from .site_context import site_columns, snapshot_sites
-from .snapshot import ErrorsQueryError, current_snapshot, digest
+from .snapshot import ErrorsQueryError, ShownSnapshot, current_snapshot, digest, snapshot_cells, snapshot_key
 
 # pievar -> the ErrorCount field its pies split by.
 PIEVARS = {"errorcode": "exit_code", "sitename": "site", "stepname": "step"}
@@ -100,8 +100,14 @@ def _pies_of(view: dict):
     )
 
 
-def _filtered(campaign: str = "", prep_id: str = "", site: str = "", filters: NoiseFilters = NO_FILTERS):
-    queryset = ErrorCount.objects.all()
+def _filtered(
+    campaign: str = "",
+    prep_id: str = "",
+    site: str = "",
+    filters: NoiseFilters = NO_FILTERS,
+    shown: ShownSnapshot | None = None,
+):
+    queryset = snapshot_cells(shown)
     if site:
         queryset = queryset.filter(site=site)
     if campaign:
@@ -123,6 +129,7 @@ def global_view(
     compact: bool = False,
     statuses: dict[str, str] | None = None,
     filters: NoiseFilters = NO_FILTERS,
+    snapshot: ShownSnapshot | None = None,
 ) -> dict:
     """The table of pies for `pievar` (one of PIEVARS), optionally narrowed to a campaign,
     a prep ID or a site and less what the noise `filters` leave out. errorcode/sitename:
@@ -134,26 +141,34 @@ def global_view(
     `site_columns` gives each its SiteContext (status from `statuses`, never cached with the
     page). Unfiltered, the sums come from the totals stored at ingestion
     (errors/snapshot_totals.py). Four queries at most without filters (four more once per
-    snapshot for the site sums), none when the page is cached."""
+    snapshot for the site sums), none when the page is cached. `snapshot` (default: the
+    current errors) may be one a ticket link pinned: its kept cells are summed (never the
+    stored totals, which are the current snapshot's)."""
     if pievar not in PIEVARS:
         raise ErrorsQueryError(f"pievar must be one of {', '.join(PIEVARS)}, not {pievar!r}")
     if sort not in SORTS:
         raise ErrorsQueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
-    snapshot, totals_built = current_snapshot()
+    shown = snapshot
+    if shown is not None and shown.pinned:
+        snapshot, totals_built = snapshot_key(shown), False
+    else:
+        snapshot, totals_built = current_snapshot()
     key = None
     if snapshot:
         choices = digest(pievar, page, per_page, campaign, prep_id, site, sort, compact, filters.cache_part())
         key = f"wwt:globalview:{snapshot}:{choices}"
         view = cache.get(key)
         if view is not None:
-            return _with_site_columns(view, statuses, snapshot)
+            return _with_site_columns(view, statuses, snapshot, shown)
     if pievar == "stepname":
         # Stored totals answer site choices; anything that leaves out workflows sums cells.
         stored = totals_built and not (campaign or prep_id or filters.narrows_workflows)
-        view = _code_by_site_view(campaign, prep_id, site, sort, filters, stored, page)
+        view = _code_by_site_view(campaign, prep_id, site, sort, filters, stored, page, shown)
     else:
         stored = totals_built and not (campaign or prep_id or site or filters)
-        view = _grouped_view(pievar, page, campaign, prep_id, site, per_page, snapshot, sort, filters, stored)
+        view = _grouped_view(
+            pievar, page, campaign, prep_id, site, per_page, snapshot, sort, filters, stored, shown
+        )
     view["sort"] = sort
     view["compact"] = compact
     view["filters"] = filters
@@ -163,14 +178,16 @@ def global_view(
     view["legend"] = legend_of(view["palette"], _pies_of(view))
     if key:
         cache.set(key, view, settings.WWT["cache"]["errors_minutes"] * 60)
-    return _with_site_columns(view, statuses, snapshot)
+    return _with_site_columns(view, statuses, snapshot, shown)
 
 
-def _with_site_columns(view: dict, statuses: dict[str, str] | None, snapshot: str) -> dict:
+def _with_site_columns(
+    view: dict, statuses: dict[str, str] | None, snapshot: str, shown: ShownSnapshot | None
+) -> dict:
     """The view with `site_columns` (None when its columns are exit codes)."""
     contexts = None
     if view["column_label"] == "site":
-        contexts = site_columns(view["columns"], statuses or {}, snapshot_sites(snapshot))
+        contexts = site_columns(view["columns"], statuses or {}, snapshot_sites(snapshot, shown))
     return {**view, "site_columns": contexts}
 
 
@@ -183,6 +200,7 @@ def _group_index(
     sort: str,
     filters: NoiseFilters,
     stored: bool,
+    shown: ShownSnapshot | None = None,
 ) -> tuple[dict, list[tuple[str, str, int]], dict]:
     """Column totals, the prep-ID groups [(campaign, group, total)] in page order and the
     campaign totals: two queries (over the stored totals when `stored`, else over the
@@ -204,7 +222,7 @@ def _group_index(
         )
         sums, workflow = SnapshotWorkflowTotal.objects.all(), "workflow__"
     else:
-        sums, workflow = _filtered(campaign, prep_id, site, filters), "step__workflow__"
+        sums, workflow = _filtered(campaign, prep_id, site, filters, shown), "step__workflow__"
         column_totals = dict(
             sums.values_list(column_field).annotate(total=Sum("count")).order_by(column_field)
         )
@@ -250,6 +268,7 @@ def _grouped_view(
     sort: str,
     filters: NoiseFilters,
     stored: bool,
+    shown: ShownSnapshot | None = None,
 ) -> dict:
     column_field = "site" if pievar == "errorcode" else "exit_code"
     split_field = PIEVARS[pievar]
@@ -257,15 +276,15 @@ def _grouped_view(
     # Exit codes are named as people read them (-1 is "NotReported") in titles, slices, links.
     column_title = exit_code_label if column_field == "exit_code" else str
     split_label = exit_code_label if split_field == "exit_code" else (lambda split: split)
-    base = _filtered(campaign, prep_id, site, filters)
+    base = _filtered(campaign, prep_id, site, filters, shown)
     column_totals, groups, campaign_totals = _group_index(
-        column_field, campaign, prep_id, site, snapshot, sort, filters, stored
+        column_field, campaign, prep_id, site, snapshot, sort, filters, stored, shown
     )
     columns = list(column_totals)
     # The list page a pie opens keeps the sort when it is not the default.
     sort_link = {"sort": sort} if sort != "errors" else {}
     # One colour per exit code (site) across the snapshot's pages.
-    palette = snapshot_palettes(snapshot_sites(snapshot))[split_field]
+    palette = snapshot_palettes(snapshot_sites(snapshot, shown))[split_field]
     paginator = Paginator(groups, per_page)
     page_obj = paginator.get_page(page)
     shown = {group: PrepGroup(group, group_campaign, total) for group_campaign, group, total in page_obj}
@@ -372,7 +391,14 @@ def _brief_step(step_name: str) -> str:
 
 
 def _code_by_site_view(
-    campaign: str, prep_id: str, site: str, sort: str, filters: NoiseFilters, stored: bool, page: int
+    campaign: str,
+    prep_id: str,
+    site: str,
+    sort: str,
+    filters: NoiseFilters,
+    stored: bool,
+    page: int,
+    shown: ShownSnapshot | None = None,
 ) -> dict:
     """Rows exit codes, columns sites, each pie split by step (biggest steps only), paged by
     whole rows of PIES_PER_PAGE pies at most; `column_totals` count every page."""
@@ -386,7 +412,7 @@ def _code_by_site_view(
         totals = [(code, site, total, steps) for code, site, total, steps, _ in stored_rows]
         ranked = [(code, site, *step) for code, site, _, _, biggest in stored_rows for step in biggest]
     else:
-        base = _filtered(campaign, prep_id, site, filters)
+        base = _filtered(campaign, prep_id, site, filters, shown)
         totals, ranked = cell_totals(base), top_steps(base)
     # Names apart: carrying long step names through the window's sort doubles its cost.
     # At most codes × sites × STEP_SLICES ids, whatever the number of workflows.

@@ -6,10 +6,10 @@ from workflows.exit_codes import exit_code_label
 from workflows.models import Step, Workflow
 
 from ..charts import OTHERS_CLASS
-from ..models import ErrorCount
 from .filters import NO_FILTERS, NoiseFilters, previous_bucket
 from .pies import snapshot_palettes
 from .site_context import SiteContext, site_contexts, snapshot_sites, status_of
+from .snapshot import ShownSnapshot, snapshot_cells
 
 
 def list_page(
@@ -21,15 +21,17 @@ def list_page(
     sort: str = "errors",
     statuses: dict[str, str] | None = None,
     filters: NoiseFilters = NO_FILTERS,
+    snapshot: ShownSnapshot | None = None,
 ) -> dict:
     """Given two of exit code, site and workflow, the values of the third with their
     error counts, biggest first (`sort="name"`: by value). A `step` (of `workflow`)
     narrows the workflow to that step; `filters` leave out workflows and sites (a
     workflow's minimum counts its errors on this list). Exit codes and sites get their
     colour in the snapshot's pies (`colour`), sites their SiteContext (status from
-    `statuses`), the `sitename` asked about too (`site`). One query (more with filters),
-    plus the snapshot's cached site sums."""
-    queryset = ErrorCount.objects.all()
+    `statuses`), the `sitename` asked about too (`site`). `snapshot` (default: the current
+    errors) may be one a ticket link pinned. One query (more with filters), plus the
+    snapshot's cached site sums."""
+    queryset = snapshot_cells(snapshot)
     if errorcode is not None:
         queryset = queryset.filter(exit_code=errorcode)
     if sitename:

@@ -16,8 +16,8 @@ from django.core.cache import cache
 from django.db.models import Count, Subquery, Sum
 from django.utils import timezone
 
-from ..models import ErrorCount, ErrorHistory
-from .snapshot import snapshot_key
+from ..models import ErrorHistory
+from .snapshot import ShownSnapshot, snapshot_cells, snapshot_key
 
 # A site "fails many workflows" from this failure share on ...
 WIDE_FAILURE_SHARE = 0.3
@@ -50,16 +50,18 @@ class SnapshotSites:
     errors_then: dict[str, int]
 
 
-def snapshot_sites(snapshot: str | None = None) -> SnapshotSites:
+def snapshot_sites(snapshot: str | None = None, shown: ShownSnapshot | None = None) -> SnapshotSites:
     """The snapshot's per-site sums: four queries, none while the snapshot's entry is cached
-    (plus one to name the snapshot, unless the caller gives its `snapshot_key()`)."""
-    snapshot = snapshot_key() if snapshot is None else snapshot
+    (plus one to name the snapshot, unless the caller gives its `snapshot_key()`). `shown`
+    is the snapshot a ticket link pinned (default: the current errors)."""
+    snapshot = snapshot_key(shown) if snapshot is None else snapshot
+    cells = snapshot_cells(shown)
     key = f"wwt:sites:{snapshot}" if snapshot else None
     found = cache.get(key) if key else None
     if isinstance(found, SnapshotSites):
         return found
     sites = tuple(
-        ErrorCount.objects.values_list("site")
+        cells.values_list("site")
         .annotate(
             errors=Sum("count"),
             workflows=Count("step__workflow", distinct=True),
@@ -68,10 +70,10 @@ def snapshot_sites(snapshot: str | None = None) -> SnapshotSites:
         .order_by("-errors", "site")
     )
     per_code: dict[str, dict[int, int]] = {}
-    rows = ErrorCount.objects.values_list("site", "exit_code").annotate(total=Sum("count")).order_by()
+    rows = cells.values_list("site", "exit_code").annotate(total=Sum("count")).order_by()
     for site, code, count in rows:
         per_code.setdefault(site, {})[code] = count
-    workflows = ErrorCount.objects.aggregate(n=Count("step__workflow", distinct=True))["n"]
+    workflows = cells.aggregate(n=Count("step__workflow", distinct=True))["n"]
     then, errors_then = _history_then()
     found = SnapshotSites(sites, per_code, workflows, then, errors_then)
     if key:

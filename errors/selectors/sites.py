@@ -5,6 +5,7 @@ from workflows.exit_codes import exit_code_label
 from ..models import ErrorCount, ErrorHistory
 from .pies import legend_of, pie_of, snapshot_palettes
 from .site_context import SnapshotSites, site_contexts, snapshot_sites
+from .snapshot import ShownSnapshot
 
 
 def sites_with_errors() -> set[str]:
@@ -19,12 +20,14 @@ def biggest_codes(split: dict[str, int], limit: int) -> list[tuple[str, int]]:
     return sorted(split.items(), key=lambda item: (-item[1], item[0]))[:limit]
 
 
-def errors_per_site(statuses: dict[str, str], found: SnapshotSites | None = None) -> list[dict]:
+def errors_per_site(
+    statuses: dict[str, str], found: SnapshotSites | None = None, snapshot: ShownSnapshot | None = None
+) -> list[dict]:
     """Per site: errors, workflows, steps, the biggest exit codes, its SiteContext (status,
     failure share, trend) and its pie (split by exit code, in the snapshot's colours), which
     opens the global view narrowed to the site. From the snapshot's per-site sums (`found`,
-    default snapshot_sites())."""
-    found = found or snapshot_sites()
+    default snapshot_sites() of `snapshot`, the current errors or one a ticket link pinned)."""
+    found = found or snapshot_sites(shown=snapshot)
     contexts = site_contexts(statuses, found)
     palette = snapshot_palettes(found)["exit_code"]
     rows = []
@@ -48,10 +51,11 @@ def errors_per_site(statuses: dict[str, str], found: SnapshotSites | None = None
     return rows
 
 
-def sites_page(statuses: dict[str, str]) -> dict:
+def sites_page(statuses: dict[str, str], snapshot: ShownSnapshot | None = None) -> dict:
     """The sites page: `rows` (errors_per_site), the pies' `palette` and `legend`, and the
-    snapshot's number of failing `workflows` (what the failure shares divide by)."""
-    found = snapshot_sites()
+    snapshot's number of failing `workflows` (what the failure shares divide by), in
+    `snapshot` (default: the current errors, or one a ticket link pinned)."""
+    found = snapshot_sites(shown=snapshot)
     rows = errors_per_site(statuses, found)
     palette = snapshot_palettes(found)["exit_code"]
     return {

@@ -9,21 +9,28 @@ from django.utils import timezone
 
 from workflows.exit_codes import exit_code_label
 
+from ..history import history_bucket
 from ..models import ErrorHistory
 
 
-def error_trends(*, days: int = 14, top: int = 8) -> dict:
+def error_trends(*, days: int = 14, top: int = 8, until: datetime | None = None) -> dict:
     """Errors per day over the last `days` days from the history, per exit code and per site
     (the `top` biggest, the rest summed as "others"). A day counts the last snapshot of
     that day, since each hourly bucket repeats the errors still open. Three queries.
+    `until` (a ticket link's snapshot time; default now) ends the period at the last history
+    bucket complete by then (a bucket still open may be rewritten), so the same link plots the
+    same points later.
     Returns {"days": [date], "by_code"/"by_site": {"series": [(label, [per day])], "rest"}}."""
     # Exactly `days` calendar days, today included, each plotted (0 without history):
     # the page says "last N days" and shows N points.
-    today = timezone.localdate()
+    today = timezone.localdate(until)
     days_list = [today - timedelta(days=back) for back in range(days - 1, -1, -1)]
     since = timezone.make_aware(datetime.combine(days_list[0], time.min))
+    history = ErrorHistory.objects.filter(bucket__gte=since)
+    if until is not None:
+        history = history.filter(bucket__lt=history_bucket(until))
     last_buckets = dict(
-        ErrorHistory.objects.filter(bucket__gte=since)
+        history
         .annotate(day=TruncDate("bucket"))
         .values_list("day")
         .annotate(last=Max("bucket"))

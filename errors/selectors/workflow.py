@@ -11,14 +11,17 @@ from ..charts import OTHERS_CLASS
 from ..models import ErrorCount
 from .pies import snapshot_palettes
 from .site_context import SiteContext, Verdict, site_contexts, snapshot_sites, status_of, workflow_verdict
+from .snapshot import ShownSnapshot, snapshot_cells
 
 
-def workflow_error_tables(workflow: Workflow, statuses: dict[str, str] | None = None) -> list[dict]:
+def workflow_error_tables(
+    workflow: Workflow, statuses: dict[str, str] | None = None, snapshot: ShownSnapshot | None = None
+) -> list[dict]:
     """Per step with errors: exit codes (rows, each with its `colour` in the snapshot's pies)
     × sites (columns, each with its status from `statuses` and its SiteContext) with row and
-    column totals. One query, whatever the number of steps, plus the snapshot's cached site
-    sums."""
-    found = snapshot_sites()
+    column totals, in `snapshot` (default: the current errors, or one a ticket link pinned).
+    One query, whatever the number of steps, plus the snapshot's cached site sums."""
+    found = snapshot_sites(shown=snapshot)
     contexts = site_contexts(statuses or {}, found)
     palette = snapshot_palettes(found)["exit_code"]
 
@@ -28,7 +31,8 @@ def workflow_error_tables(workflow: Workflow, statuses: dict[str, str] | None = 
         )
 
     cells = (
-        ErrorCount.objects.filter(step__workflow=workflow)
+        snapshot_cells(snapshot)
+        .filter(step__workflow=workflow)
         .values_list("step__name", "exit_code", "site", "count")
         .order_by()
     )

@@ -116,19 +116,19 @@ def test_the_list_page_runs_the_same_queries_for_any_data_size(
     from tests.errors.conftest import generated_document
 
     load_document(tmp_path, generated_document(5), "a.json")
-    # The list, the last refresh (twice: the snapshot's name, the layout) and, once per
-    # snapshot, the four per-site sums of the site context and the colours.
-    with django_assert_max_num_queries(7):
+    # The list, the last refresh (twice: the snapshot's name, the layout), the snapshot shown
+    # (its ticket link) and, once per snapshot, the four per-site sums of the site context.
+    with django_assert_max_num_queries(8):
         response = client.get("/listpage?errorcode=50660&sitename=T2_CH_CERN")
     assert response.status_code == 200
     assert "Errors per workflow" in response.content.decode()
     load_document(tmp_path, generated_document(60, seed=5), "b.json")
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(8):
         response = client.get("/listpage?errorcode=50660&sitename=T2_CH_CERN")
     assert response.status_code == 200
     assert "Errors per workflow" in response.content.decode()
     step = max(Step.objects.all(), key=lambda s: s.errors.count())
-    with django_assert_max_num_queries(4):  # the step, the list, the last refresh twice
+    with django_assert_max_num_queries(5):  # the step, the list, the last refresh twice, the snapshot
         response = client.get("/listpage", {"workflowstep": step.name, "sitename": "T2_CH_CERN"})
     assert response.status_code == 200
 

@@ -7,21 +7,24 @@ which enqueues one task and returns at once)."""
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import verified_required
 from actions.panels import workflow_panel
 from clustering import placement, prediction
-from errors import log_samples
+from errors import data_schemas, log_samples
 from errors.selectors import explanations as error_selectors
 from errors.selectors.messages import workflow_messages
 from errors.selectors.workflow import site_verdict, workflow_error_tables
+from errors.views import snapshot_or_problem
 from workflows import selectors as workflow_selectors
 from workflows.forms import WorkflowForm
 from workflows.models import Workflow
 from wwt_project.http import bad_request, first_error, not_found
+from wwt_project.page_data import render_page
+from wwt_project.page_schema import data_page
 
 from . import selectors, services
 
@@ -42,12 +45,16 @@ def workflow_url(name: str) -> str:
     return f"{reverse('pages:workflow')}?{urlencode({'workflow': name})}"
 
 
+@data_page(summary="Workflow page (its errors)", form=WorkflowForm, data=data_schemas.WORKFLOW)
 def see_workflow(request):
     workflow, problem = _workflow_or_problem(request, request.GET)
     if problem:
         return problem
+    snapshot, problem = snapshot_or_problem(request)
+    if problem:
+        return problem
     statuses = workflow_selectors.site_status_answer()
-    tables = workflow_error_tables(workflow, statuses.value or {})
+    tables = workflow_error_tables(workflow, statuses.value or {}, snapshot)
     codes = sorted({row["exit_code"] for table in tables for row in table["rows"]})
     procedures = error_selectors.procedures_for(codes)
     parameters = error_selectors.procedure_parameters(workflow, procedures)
@@ -74,13 +81,28 @@ def see_workflow(request):
         "refresh_queued": services.refresh_queued(workflow),
         "whitelist": whitelist,
         "site_status": statuses,
-        "related": selectors.related_workflows(workflow),
+        "related": selectors.related_workflows(workflow, snapshot),
         "links": workflow_selectors.outside_links(workflow),
         "similar_panel": placement.similar_panel(workflow),
         "action_panel": workflow_panel(workflow, request.user),
         "suggestion": prediction.suggestion_for_page(workflow),
+        "snapshot": snapshot,
     }
-    return render(request, "pages/workflow.html", context)
+    # The errors as data (the panels from outside sources have their own pages and the API).
+    data = {
+        "snapshot": snapshot,
+        "workflow": {
+            "name": workflow.name,
+            "prep_id": workflow.prep_id,
+            "campaign": workflow.campaign,
+            "is_acdc": workflow.is_acdc,
+        },
+        "total": context["total"],
+        "tables": tables,
+        "site_status_problem": statuses.problem,
+        "related": context["related"],
+    }
+    return render_page(request, "pages/workflow.html", context, data=data)
 
 
 @verified_required
