@@ -52,7 +52,7 @@ def list_page(
         .annotate(total=Sum("count"), steps=Count("step", distinct=True))
         .order_by(*(("-total", listed) if sort == "errors" else (listed,)))
     )
-    found = snapshot_sites()
+    found = snapshot_sites(shown=snapshot)
     contexts = site_contexts(statuses or {}, found)
     palette = snapshot_palettes(found).get(listed)
     name_of = exit_code_label if listed == "exit_code" else str

@@ -115,7 +115,7 @@ def current_snapshot() -> tuple[str, bool]:
     refresh = last_refresh()
     if not refresh:
         return "", False
-    return snapshot_key(refresh), refresh.totals_built
+    return snapshot_key(ShownSnapshot(refresh.pk, refresh.finished_at)), refresh.totals_built
 
 
 def digest(*parts) -> str:
