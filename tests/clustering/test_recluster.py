@@ -44,7 +44,7 @@ def test_the_fit_records_its_time_parameters_summary_and_model_file(clustering_c
     job.refresh_from_db()
     assert job.finished_at is not None and job.started_at <= job.finished_at
     assert job.parameters["n_clusters"] == 2
-    assert job.parameters["errorcode"] == {"distance": 1.0, "width": 0.25, "midpoint": 10.0}
+    assert job.parameters["errorcode"] == {"distance": 1.0, "width": 0.0, "midpoint": 10.0}
     assert job.current_samples == 3
     assert Path(job.model_file).parent == Path(clustering_config["model_dir"])
     assert Path(job.model_file).exists()
