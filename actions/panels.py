@@ -75,11 +75,16 @@ def _block_state(prefix, task, label, post, auto_sites, all_sites, statuses, err
     }
 
 
-def workflow_panel(workflow: Workflow, user) -> dict:
+def workflow_panel(
+    workflow: Workflow, user, *, prefill: dict[str, str] | None = None, prefill_note: str = ""
+) -> dict:
     """The action panel of the workflow page: the last action submitted for `workflow` (who,
-    when, what) and, when `user` is a verified operator, the submit form's context."""
+    when, what) and, when `user` is a verified operator, the submit form's context, started
+    from `prefill` (see `prefill_form`) when given."""
     can_submit = is_verified_operator(user)
     panel = form_context(workflow) if can_submit else {"last_action": selectors.last_action(workflow)}
+    if can_submit and prefill:
+        prefill_form(panel, prefill, prefill_note)
     last = panel["last_action"]
     submithistory = settings.WWT["actions"]["submithistory"]
     return {
@@ -89,6 +94,22 @@ def workflow_panel(workflow: Workflow, user) -> dict:
         "recent": bool(last and last.submitted_at >= timezone.now() - timedelta(days=submithistory)),
         "last_parameters": json.dumps(last.parameters, indent=2, sort_keys=True) if last else "",
     }
+
+
+def prefill_form(context: dict, fields: dict[str, str], note: str) -> None:
+    """Start the form of `context` (from `form_context`, first show) from `fields`, keyed by
+    the form's own field names ("action", "all-memory", "all-splitting", "all-xrootd",
+    "clone-memory", "clone-splitting", ...), and say where they come from with `note`. An
+    action not enabled here or a field the form lacks is left out; the validator judges the
+    values on submit, as for typed ones."""
+    if fields.get("action") in dict(context["actions"]):
+        context["chosen_action"] = fields["action"]
+    for block in context["blocks"]:
+        for name in block["values"]:
+            block["values"][name] = fields.get(f"{block['prefix']}-{name}", block["values"][name])
+    for name in context["clone"]:
+        context["clone"][name] = fields.get(f"clone-{name}", context["clone"][name])
+    context["prefill_note"] = note
 
 
 def form_context(workflow: Workflow, post: QueryDict | None = None, errors: dict | None = None) -> dict:

@@ -15,6 +15,14 @@ def similar_workflows_panel(panel: placement.SimilarPanel):
 
 
 @register.inclusion_tag("clustering/_suggestion.html")
-def action_suggestion(suggestion: prediction.Suggestion | None):
-    """Renders the predicted action (from `prediction.suggestion_for_page`) with its probability."""
-    return {"suggestion": suggestion}
+def action_suggestion(page: prediction.PageSuggestion, workflow, can_submit: bool = False):
+    """Renders the predicted action (from `prediction.suggestion_for_page`) with its
+    probability and the model's date and accuracy, or why there is none; "use this
+    suggestion" (for those who may submit) reloads the page with the form filled from it."""
+    return {
+        "suggestion": page.suggestion,
+        "why_not": page.why_not,
+        "detail": page.detail,
+        "workflow": workflow,
+        "can_submit": can_submit,
+    }

@@ -73,5 +73,10 @@ def test_the_panel_says_when_the_stored_model_cannot_be_used():
 
 def test_no_suggestion_without_a_trained_predictor():
     workflow = add_errors("wf_alpha", [(50660, "T2_CH_CERN", 10)])
-    assert prediction.suggestion_for_page(workflow) is None
-    assert "Suggested action" not in render("action_suggestion", prediction.suggestion_for_page(workflow))
+    page = prediction.suggestion_for_page(workflow)
+    assert page.suggestion is None and page.why_not == "too little history"
+    html = Template("{% load clustering_panels %}{% action_suggestion page workflow %}").render(
+        Context({"page": page, "workflow": workflow})
+    )
+    assert "Suggested action" not in html
+    assert "No suggested action:</strong>" in html

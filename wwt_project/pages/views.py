@@ -16,6 +16,7 @@ from actions.panels import workflow_panel
 from clustering import placement, prediction
 from errors import log_samples
 from errors.selectors import explanations as error_selectors
+from errors.selectors.snapshot import snapshot_key
 from errors.selectors.workflow import workflow_error_tables
 from workflows import selectors as workflow_selectors
 from workflows.forms import WorkflowForm
@@ -45,6 +46,12 @@ def see_workflow(request):
     workflow, problem = _workflow_or_problem(request, request.GET)
     if problem:
         return problem
+    snapshot = snapshot_key()
+    suggestion = prediction.suggestion_for_page(workflow, snapshot)
+    prefill = {}
+    if request.GET.get("prefill") == "suggestion" and suggestion.suggestion:
+        fill_from = suggestion.suggestion
+        prefill = {"prefill": fill_from.form_fields(), "prefill_note": fill_from.form_note()}
     statuses = workflow_selectors.site_status_answer()
     tables = workflow_error_tables(workflow, statuses.value or {})
     codes = sorted({row["exit_code"] for table in tables for row in table["rows"]})
@@ -74,8 +81,8 @@ def see_workflow(request):
         "related": selectors.related_workflows(workflow),
         "links": workflow_selectors.outside_links(workflow),
         "similar_panel": placement.similar_panel(workflow),
-        "action_panel": workflow_panel(workflow, request.user),
-        "suggestion": prediction.suggestion_for_page(workflow),
+        "action_panel": workflow_panel(workflow, request.user, **prefill),
+        "suggestion": suggestion,
     }
     return render(request, "pages/workflow.html", context)
 
