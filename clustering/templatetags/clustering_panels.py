@@ -10,8 +10,18 @@ register = template.Library()
 @register.inclusion_tag("clustering/_similar_panel.html")
 def similar_workflows_panel(panel: placement.SimilarPanel):
     """Renders `panel` (from `placement.similar_panel`, which the view calls): workflows in
-    the same cluster, with checkboxes that feed the action form. No queries here."""
-    return {"membership": panel.membership, "similar": panel.similar, "problem": panel.problem}
+    the same cluster, nearest first, with their errors, top exit code and last action, and
+    checkboxes that feed the action form. No queries here."""
+    return {
+        "membership": panel.membership,
+        "similar": panel.similar,
+        "total": panel.total,
+        "show_all": panel.show_all,
+        "shown": placement.SHOWN,
+        "workflow_name": panel.workflow_name,
+        "problem": panel.problem,
+        "ranking_problem": panel.ranking_problem,
+    }
 
 
 @register.inclusion_tag("clustering/_suggestion.html")

@@ -80,7 +80,9 @@ def see_workflow(request):
         "site_status": statuses,
         "related": selectors.related_workflows(workflow),
         "links": workflow_selectors.outside_links(workflow),
-        "similar_panel": placement.similar_panel(workflow),
+        "similar_panel": placement.similar_panel(
+            workflow, snapshot, show_all=request.GET.get("all_similar") == "1"
+        ),
         "action_panel": workflow_panel(workflow, request.user, **prefill),
         "suggestion": suggestion,
     }
