@@ -62,6 +62,10 @@ class SimilarWorkflow:
     top_exit_code: int | None  # the exit code with the most of them
     last_action: object = None  # its current Action, read on each view (actions change any time)
 
+    @property
+    def distance_text(self) -> str:
+        return "—" if self.distance is None else f"{self.distance:.2f}"
+
 
 @dataclass
 class SimilarPanel:
