@@ -31,9 +31,9 @@ def test_near_identical_workflows_share_a_cluster_and_a_different_one_is_apart()
     alpha, beta, gamma = toy_set()
     job = jobs.recluster_workflows()
     assert job.state == ReclusteringJob.State.DONE
-    assert placement.similar_panel(alpha).similar == ["wf_beta"]
-    assert placement.similar_panel(beta).similar == ["wf_alpha"]
-    assert placement.similar_panel(gamma).similar == []
+    assert [entry.name for entry in placement.similar_panel(alpha).similar] == ["wf_beta"]
+    assert [entry.name for entry in placement.similar_panel(beta).similar] == ["wf_alpha"]
+    assert [entry.name for entry in placement.similar_panel(gamma).similar] == []
     clusters = dict(ClusterMembership.objects.values_list("workflow__name", "cluster"))
     assert clusters["wf_alpha"] == clusters["wf_beta"] != clusters["wf_gamma"]
 
@@ -83,7 +83,7 @@ def test_a_workflow_added_after_the_fit_is_placed_with_the_stored_model():
     newcomer = add_errors("wf_newcomer", [(8028, "T1_US_FNAL", 25)])
     membership = placement.place_workflow(newcomer)
     assert membership.placement == ClusterMembership.Placement.PREDICT
-    assert placement.similar_panel(newcomer).similar == ["wf_gamma"]
+    assert [entry.name for entry in placement.similar_panel(newcomer).similar] == ["wf_gamma"]
     assert membership.pk is None and not ClusterMembership.objects.filter(workflow=newcomer).exists()
 
 
@@ -99,7 +99,7 @@ def test_a_newcomer_is_placed_with_the_fit_that_finished_last_not_the_one_reques
     ClusterMembership.objects.update(clustering=finished_last)
     newcomer = add_errors("wf_newcomer", [(8028, "T1_US_FNAL", 25)])
     assert placement.place_workflow(newcomer).clustering == finished_last
-    assert placement.similar_panel(newcomer).similar == ["wf_gamma"]
+    assert [entry.name for entry in placement.similar_panel(newcomer).similar] == ["wf_gamma"]
 
 
 def test_a_workflow_leaving_the_current_errors_loses_its_cluster():
