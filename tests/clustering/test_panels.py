@@ -57,6 +57,7 @@ def cluster_of_many(n: int):
     return alpha
 
 
+@pytest.mark.pg_too
 def test_similar_workflows_come_nearest_first_with_errors_top_code_and_last_action(
     verified_operator, django_assert_max_num_queries
 ):
@@ -116,6 +117,7 @@ def test_the_nearest_fifty_are_shown_and_all_on_demand(client, django_assert_max
     assert "Show the nearest 50 only" in page
 
 
+@pytest.mark.pg_too
 def test_checked_similar_workflows_get_the_same_action(operator_client):
     cluster_of_many(3)
     page = operator_client.get("/seeworkflow", {"workflow": "wf_alpha"}).content.decode()

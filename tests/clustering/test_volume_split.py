@@ -52,6 +52,7 @@ def clusters_of_each_pattern(tmp_path) -> dict[str, set[int]]:
     }
 
 
+@pytest.mark.pg_too
 def test_one_pattern_at_volumes_10_100_and_10000_is_one_cluster(clustering_config, tmp_path):
     clustering_config.update(n_clusters=10)
     found = clusters_of_each_pattern(tmp_path)
