@@ -201,14 +201,15 @@ def history_rows(submissions) -> list[dict]:
     ]
 
 
-def workflow_panel(workflow: Workflow, user) -> dict:
+def workflow_panel(workflow: Workflow, user, *, prefill: Prefill | None = None) -> dict:
     """The action panel of the workflow page: the last action submitted for `workflow` (who,
     when, what), its history and, when `user` is a verified operator, the submit form's context
-    opened with the last action sent."""
+    opened with `prefill` (e.g. the suggestion, "use this suggestion"), else with the last
+    action sent."""
     can_submit = is_verified_operator(user)
     history = selectors.action_history(workflow)
     if can_submit:
-        panel = form_context(workflow, prefill=opening_prefill(workflow, history))
+        panel = form_context(workflow, prefill=prefill or opening_prefill(workflow, history))
     else:
         panel = {"last_action": selectors.last_action(workflow)}
     last = panel["last_action"]

@@ -77,6 +77,11 @@ def action_history(workflow, limit: int = HISTORY_SHOWN) -> list[ActionSubmissio
         .select_related("user", "withdrawn_by")
         .order_by("-submitted_at", "-pk")[:limit]
     )
+def last_actions(workflow_ids: list[int]) -> dict[int, Action]:
+    """{workflow id: its current action} for the workflows of `workflow_ids` that have one,
+    with the submitter, in one query (the similar-workflows panel)."""
+    actions = Action.objects.select_related("user").filter(workflow_id__in=workflow_ids)
+    return {action.workflow_id: action for action in actions.defer("served", "parameters")}
 
 
 def past_reasons() -> list[Reason]:

@@ -33,6 +33,10 @@ LOADING, VECTORS, FITTING, PROJECTING, STORING = STAGES = [
     "projecting",
     "storing clusters",
 ]
+# Samples closer than this share of `distance` (how far apart two samples with no exit code in
+# common are) are one pattern when counting how many clusters the data holds: with few
+# patterns, spare clusters would otherwise split one pattern on its noise.
+SAME_PATTERN = 0.2
 
 
 def fit_and_store(job: ReclusteringJob, stage: Callable[[str], None]) -> None:
@@ -61,7 +65,8 @@ def fit_and_store(job: ReclusteringJob, stage: Callable[[str], None]) -> None:
     training = sparse.vstack([current_vectors, history_vectors], format="csr")
 
     stage(FITTING)
-    model = kmeans.fit_kmeans(training, config["n_clusters"], config["n_init"])
+    tolerance = SAME_PATTERN * min(errorcode.distance, sitename.distance)
+    model = kmeans.fit_kmeans(training, config["n_clusters"], config["n_init"], tolerance=tolerance)
     labels = model.labels_[: current.n]
 
     stage(PROJECTING)

@@ -25,33 +25,63 @@ class Projection:
         return (dense - self.mean) @ self.components.T
 
 
-def fit_kmeans(vectors: sparse.csr_matrix, n_clusters: int, n_init: int, *, seed: int = 0):
-    """KMeans on the sample vectors. Fewer distinct samples than `n_clusters` lowers the
-    number of clusters to what the data can hold, rather than failing."""
+def fit_kmeans(
+    vectors: sparse.csr_matrix, n_clusters: int, n_init: int, *, seed: int = 0, tolerance: float = 0.0
+):
+    """KMeans on the sample vectors. Fewer distinct samples than `n_clusters` (rows closer
+    than `tolerance` counting as one, see `distinct_rows`) lowers the number of clusters to
+    what the data can hold, rather than failing or splitting one pattern on its noise."""
     from sklearn.cluster import KMeans
 
     if vectors.shape[0] == 0:
         raise ValueError("no samples to cluster")
-    k = max(1, min(n_clusters, distinct_rows(vectors, enough=n_clusters)))
+    k = max(1, min(n_clusters, distinct_rows(vectors, enough=n_clusters, tolerance=tolerance)))
     # Dense rows fit faster than sparse ones on this shape (tens of thousands of samples, a
     # few hundred codes and sites); past DENSE_CELLS the sparse matrix spares the memory.
     rows = vectors.toarray() if vectors.shape[0] * vectors.shape[1] <= DENSE_CELLS else vectors
     return KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(rows)
 
 
-def distinct_rows(vectors: sparse.csr_matrix, *, enough: int, cells_per_chunk: int = 2_000_000) -> int:
-    """How many distinct rows `vectors` holds (to 12 decimals), looking at every row; once
-    at least `enough` are found it stops and returns that count (≥ `enough`). Rows are
-    compared in dense chunks of about `cells_per_chunk` cells, so memory stays bounded."""
+def distinct_rows(
+    vectors: sparse.csr_matrix, *, enough: int, tolerance: float = 0.0, cells_per_chunk: int = 2_000_000
+) -> int:
+    """How many distinct rows `vectors` holds, looking at every row; once at least `enough`
+    are found it stops and returns that count (≥ `enough`). With `tolerance` 0 rows are
+    distinct when they differ to 12 decimals; above 0, a row is distinct when it is farther
+    than `tolerance` (Euclidean) from every distinct row found before it. Rows are compared
+    in dense chunks of about `cells_per_chunk` cells, so memory stays bounded."""
     rows_per_chunk = max(1, cells_per_chunk // max(1, vectors.shape[1]))
     seen: set[bytes] = set()
+    leaders = np.zeros((0, vectors.shape[1]))
+    found = 0
     for start in range(0, vectors.shape[0], rows_per_chunk):
         # + 0.0 turns a rounded −0.0 into 0.0, so equal rows have equal bytes.
-        chunk = vectors[start : start + rows_per_chunk].toarray().round(12) + 0.0
-        seen.update(row.tobytes() for row in np.unique(chunk, axis=0))
-        if len(seen) >= enough:
+        chunk = np.unique(vectors[start : start + rows_per_chunk].toarray().round(12) + 0.0, axis=0)
+        if tolerance <= 0:
+            seen.update(row.tobytes() for row in chunk)
+            found = len(seen)
+        else:
+            leaders = _add_leaders(leaders, chunk, tolerance, enough)
+            found = len(leaders)
+        if found >= enough:
             break
-    return len(seen)
+    return found
+
+
+def _add_leaders(leaders: np.ndarray, rows: np.ndarray, tolerance: float, enough: int) -> np.ndarray:
+    """`leaders` plus each of `rows` farther than `tolerance` from every leader so far."""
+    while len(rows) and len(leaders) < enough:
+        if len(leaders):
+            # |a − b|² = |a|² + |b|² − 2a·b: one (rows × leaders) product, no 3-D array.
+            squared = (
+                np.sum(rows**2, axis=1)[:, None] + np.sum(leaders**2, axis=1)[None, :] - 2 * rows @ leaders.T
+            )
+            rows = rows[np.min(squared, axis=1) > tolerance**2]
+            if not len(rows):
+                break
+        leaders = np.vstack([leaders, rows[:1]])
+        rows = rows[1:]
+    return leaders
 
 
 def nearest_centre(centres: np.ndarray, vector: sparse.csr_matrix) -> int:

@@ -1,4 +1,5 @@
-"""Placement: where a workflow stands among the clusters of the last fit, for the workflow page.
+"""Placement: where a workflow stands among the clusters of the last fit, and the workflows
+nearest to it there, for the workflow page.
 
 A workflow in the last fit has its stored membership. One that appeared since (a newcomer)
 is placed with the stored model, computed on each view and NOT stored: a GET never writes,
@@ -6,9 +7,11 @@ and the next reclustering fits it for real. The model file is loaded once per pr
 """
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from actions.selectors import last_actions
 from workflows.models import Workflow
+from wwt_project.cache import soft_cache
 
 from . import selectors
 from .exceptions import ClusteringError
@@ -53,27 +56,120 @@ def place_workflow(workflow: Workflow) -> ClusterMembership | None:
 
 
 @dataclass
+class SimilarWorkflow:
+    """One workflow of the same cluster, as the similar-workflows panel lists it."""
+
+    workflow_id: int
+    name: str
+    distance: float | None  # from the page's workflow, on the fit's vectors (None: not ranked)
+    errors: int  # current failed jobs
+    top_exit_code: int | None  # the exit code with the most of them
+    last_action: object = None  # its current Action, read on each view (actions change any time)
+
+    @property
+    def distance_text(self) -> str:
+        return "—" if self.distance is None else f"{self.distance:.2f}"
+
+
+@dataclass
 class SimilarPanel:
     """What the workflow page shows of a workflow's cluster."""
 
     membership: ClusterMembership | None  # stored, or unsaved for a newcomer
-    similar: list[str]  # names of the other workflows in its cluster
+    similar: list[SimilarWorkflow] = field(default_factory=list)  # nearest first
+    total: int = 0  # similar workflows in the cluster (more than shown unless show_all)
+    workflow_name: str = ""
+    show_all: bool = False
     problem: str = ""  # why the stored model could not be used, for the operator
+    ranking_problem: str = ""  # why the list is by name, not by distance
 
 
-def similar_panel(workflow: Workflow) -> SimilarPanel:
+# The panel's default length: a cluster can hold thousands of workflows (issue #16: 1,043
+# checkboxes made a 424 kB page); the rest are one click away.
+SHOWN = 50
+SIMILAR_CACHE_SECONDS = 60 * 60
+
+
+def ranked_similar(workflow: Workflow, membership: ClusterMembership) -> tuple[list[SimilarWorkflow], str]:
+    """The other workflows of `membership`'s cluster, nearest to `workflow` first (by the
+    distance of their vectors in the fit, the one KMeans used), each with its current
+    errors and top exit code; and why they are by name instead, when the fit's model
+    cannot be read. Two queries, whatever the cluster's size."""
+    # numpy only when a ranking is built (then cached): URL loading must not import it.
+    import numpy as np
+
+    from .vectors import Cells, Vocabulary, distances_to, totals_and_top_codes, workflow_vectors
+
+    fit_id, cluster = membership.clustering_id, membership.cluster
+    names = dict(selectors.cluster_members(fit_id, cluster))
+    rows = selectors.cluster_cells(fit_id, cluster, workflow.pk)
+    ids = np.array(sorted(set(names) | {workflow.pk}), dtype=np.int64)
+    owner = np.array([row[0] for row in rows], dtype=np.int64)
+    cells = Cells(
+        sample=np.searchsorted(ids, owner),
+        exit_code=np.array([row[1] for row in rows], dtype=np.int64),
+        site=np.array([row[2] for row in rows], dtype=str),
+        count=np.array([row[3] for row in rows], dtype=np.int64),
+    )
+    totals, top_codes = totals_and_top_codes(cells, len(ids))
+    own = int(np.searchsorted(ids, workflow.pk))
+    problem = ""
+    try:
+        stored = load_model(membership.clustering.model_file)
+        vocabulary = Vocabulary(exit_codes=stored["exit_codes"], sites=stored["sites"])
+        vectors = workflow_vectors(cells, len(ids), vocabulary, stored["errorcode"], stored["sitename"])
+        distance = distances_to(vectors, own)
+    except ClusteringError as exc:
+        logger.warning("cannot rank the workflows similar to %s: %s", workflow.pk, exc)
+        distance, problem = np.full(len(ids), np.nan), str(exc)
+    order = np.lexsort((np.array([names.get(int(i), "") for i in ids]), np.nan_to_num(distance, nan=np.inf)))
+    similar = [
+        SimilarWorkflow(
+            workflow_id=int(ids[i]),
+            name=names[int(ids[i])],
+            distance=None if np.isnan(distance[i]) else round(float(distance[i]), 4),
+            errors=int(totals[i]),
+            top_exit_code=int(top_codes[i]) if top_codes[i] != -2 else None,
+        )
+        for i in order
+        if i != own
+    ]
+    return similar, problem
+
+
+def similar_panel(workflow: Workflow, snapshot: str = "", *, show_all: bool = False) -> SimilarPanel:
     """The similar-workflows panel of `workflow`, placing it with the stored model when it
-    is new since the last fit (nothing written). Called by the view; the template renders."""
+    is new since the last fit (nothing written): the SHOWN nearest, or all with `show_all`,
+    each with its last action. The ranking is cached per `snapshot` (errors.selectors.
+    snapshot_key) and fit; the last actions are read on each view, in one query."""
     membership = selectors.membership_of(workflow)
     if membership is None:
         try:
             membership = place_workflow(workflow)
         except ClusteringError as exc:
             logger.warning("cannot place workflow %s: %s", workflow.pk, exc)
-            return SimilarPanel(membership=None, similar=[], problem=str(exc))
+            return SimilarPanel(membership=None, workflow_name=workflow.name, problem=str(exc))
     if membership is None:
-        return SimilarPanel(membership=None, similar=[])
-    similar = selectors.workflows_in_cluster(
-        membership.clustering_id, membership.cluster, exclude=workflow.pk
+        return SimilarPanel(membership=None, workflow_name=workflow.name)
+    key = None
+    if snapshot:
+        shown = "all" if show_all else SHOWN
+        key = f"wwt:similar:{snapshot}:{membership.clustering_id}:{membership.cluster}:{workflow.pk}:{shown}"
+    cached = soft_cache("get", key) if key else None
+    if cached is None:
+        ranked, ranking_problem = ranked_similar(workflow, membership)
+        cached = (len(ranked), ranked if show_all else ranked[:SHOWN], ranking_problem)
+        if key:
+            soft_cache("set", key, cached, SIMILAR_CACHE_SECONDS)
+    total, similar, ranking_problem = cached
+    last = last_actions([entry.workflow_id for entry in similar])
+    for entry in similar:
+        entry.last_action = last.get(entry.workflow_id)
+    return SimilarPanel(
+        membership=membership,
+        similar=similar,
+        total=total,
+        workflow_name=workflow.name,
+        show_all=show_all,
+        ranking_problem=ranking_problem,
     )
-    return SimilarPanel(membership=membership, similar=similar)

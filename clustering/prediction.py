@@ -19,6 +19,7 @@ from django.db.models import QuerySet
 
 from actions.models import ActionSubmission
 from workflows.models import Workflow
+from wwt_project.cache import soft_cache
 
 from .exceptions import ClusteringError
 from .model_files import keep_last_model_files, load_model, save_model
@@ -194,34 +195,102 @@ class Suggestion:
     probability: float
     parameters: list[tuple[str, str, float]]  # (name, value, probability)
     trained_at: object
+    accuracy: float | None = None  # the chosen model's cross-validated accuracy on "action"
+    baseline: float | None = None  # always answering the most common action, same data
+    samples: int = 0  # submitted actions it learned from
+
+    def prefill_parameters(self) -> dict:
+        """The suggested parameters in the API's shape, for "use this suggestion": flat for a
+        clone, an AllSteps block (every task) for ACDC and recovery."""
+        values = {name: value for name, value, _ in self.parameters}
+        return values if self.action in ("clone", "special") else {"AllSteps": values}
+
+    def form_note(self) -> str:
+        return (
+            f"Filled from the suggested action ({self.action}, {self.probability:.0%}): "
+            "check every value before submitting."
+        )
 
 
-def suggestion_for_page(workflow: Workflow) -> Suggestion | None:
-    """`suggest_action` for the workflow page: a model that cannot be read is logged and
-    shown as no suggestion, never as an error page."""
+@dataclass
+class PageSuggestion:
+    """What the workflow page says: the suggestion, or exactly why there is none."""
+
+    suggestion: Suggestion | None
+    # Without one: "too little history", "no model", "no errors", "unseen" or "unreadable".
+    why_not: str = ""
+    detail: str = ""  # the operator-readable sentence
+
+
+# Suggestions change only with the snapshot (the workflow's errors) or a new predictor.
+SUGGESTION_CACHE_SECONDS = 60 * 60
+
+
+def latest_predictor() -> Predictor | None:
+    return Predictor.objects.exclude(model_file="").order_by("-trained_at").first()
+
+
+def suggestion_for_page(workflow: Workflow, snapshot: str = "") -> PageSuggestion:
+    """The workflow page's suggestion, or why there is none; never raises (a model that cannot
+    be read is logged and said). Cached per `snapshot` (errors.selectors.snapshot_key) and
+    predictor when `snapshot` names one."""
+    predictor = latest_predictor()
+    if predictor is None:
+        submitted = ActionSubmission.objects.count()
+        if submitted < MIN_SUBMISSIONS:
+            return PageSuggestion(
+                None,
+                "too little history",
+                f"too little history to learn from: {submitted} action{'s' if submitted != 1 else ''} "
+                f"submitted so far, the predictor needs at least {MIN_SUBMISSIONS}",
+            )
+        return PageSuggestion(
+            None,
+            "no model",
+            f"no model trained yet ({submitted} submitted actions are enough): it is trained "
+            "by the daily \"train action predictor\" job, or `manage.py train_predictor`",
+        )
+    key = f"wwt:suggestion:{snapshot}:{predictor.pk}:{workflow.pk}" if snapshot else None
+    cached = soft_cache("get", key) if key else None
+    if cached is not None:
+        return cached
     try:
-        return suggest_action(workflow)
+        page = _suggest(workflow, predictor)
     except ClusteringError as exc:
         logger.warning("cannot suggest an action for workflow %s: %s", workflow.pk, exc)
-        return None
+        return PageSuggestion(None, "unreadable", f"the predictor's model could not be used: {exc}")
+    if key:
+        soft_cache("set", key, page, SUGGESTION_CACHE_SECONDS)
+    return page
 
 
 def suggest_action(workflow: Workflow) -> Suggestion | None:
     """The predicted action for `workflow` from its current errors, or None without a
-    trained predictor or without current errors."""
+    trained predictor, without current errors or with none the model ever saw."""
+    predictor = latest_predictor()
+    return _suggest(workflow, predictor).suggestion if predictor else None
+
+
+def _suggest(workflow: Workflow, predictor: Predictor) -> PageSuggestion:
     import numpy as np
 
     from .samples import current_samples
     from .vectors import log_counts
 
-    predictor = Predictor.objects.exclude(model_file="").order_by("-trained_at").first()
-    if predictor is None:
-        return None
     current = current_samples([workflow.pk])
     if current.n == 0:
-        return None
+        return PageSuggestion(None, "no errors", "this workflow has no current errors to predict from")
     stored = load_model(predictor.model_file)
     row = log_counts(current.cells, 1, stored_vocabulary(stored)).toarray()
+    if not row.any():
+        codes = ", ".join(str(code) for code in sorted(set(current.cells.exit_code.tolist())))
+        return PageSuggestion(
+            None,
+            "unseen",
+            f"workflow unseen: none of its exit codes ({codes}) or sites were in the "
+            f"{predictor.samples} submitted actions the model of {predictor.trained_at:%Y-%m-%d %H:%M} UTC "
+            "learned from, so it could only repeat the most common action",
+        )
 
     def best(model) -> tuple[str, float]:
         probabilities = model.predict_proba(row)[0]
@@ -235,7 +304,18 @@ def suggest_action(workflow: Workflow) -> Suggestion | None:
             value, p = best(stored["models"][name])
             if value != UNCHANGED:
                 parameters.append((name, value, p))
-    return Suggestion(action, probability, parameters, predictor.trained_at)
+    score = predictor.scores.get("action", {})
+    accuracy = score.get("cv_accuracy", {}).get(score.get("model"), score.get("baseline"))
+    suggestion = Suggestion(
+        action,
+        probability,
+        parameters,
+        predictor.trained_at,
+        accuracy=accuracy,
+        baseline=score.get("baseline"),
+        samples=predictor.samples,
+    )
+    return PageSuggestion(suggestion)
 
 
 def evaluate_predictor(*, test_fraction: float = 0.25, seed: int = 0) -> dict:

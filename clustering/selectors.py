@@ -2,6 +2,9 @@
 
 from dataclasses import dataclass
 
+from django.db.models import Q
+
+from errors.models import ErrorCount
 from workflows.models import Workflow
 
 from .models import ClusterMembership, ReclusteringJob
@@ -29,6 +32,29 @@ def workflows_in_cluster(fit_id: int, cluster: int, *, exclude: int | None = Non
     if exclude is not None:
         members = members.exclude(pk=exclude)
     return list(members.order_by("name").values_list("name", flat=True))
+
+
+def cluster_members(fit_id: int, cluster: int) -> list[tuple[int, str]]:
+    """(id, name) of the workflows in `cluster` of fit `fit_id`, one query."""
+    return list(
+        ClusterMembership.objects.filter(clustering_id=fit_id, cluster=cluster).values_list(
+            "workflow_id", "workflow__name"
+        )
+    )
+
+
+def cluster_cells(fit_id: int, cluster: int, also: int) -> list[tuple[int, int, str, int]]:
+    """The current error cells (workflow id, exit code, site, count) of the workflows in
+    `cluster` of fit `fit_id` and of workflow `also` (one placed since the fit), one query."""
+    in_cluster = Q(
+        step__workflow__cluster_membership__clustering_id=fit_id,
+        step__workflow__cluster_membership__cluster=cluster,
+    )
+    return list(
+        ErrorCount.objects.filter(in_cluster | Q(step__workflow_id=also))
+        .values_list("step__workflow_id", "exit_code", "site", "count")
+        .order_by()
+    )
 
 
 def projection_points(clustering: ReclusteringJob) -> list[tuple[str, int, float, float]]:

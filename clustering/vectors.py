@@ -144,3 +144,22 @@ def log_counts(cells: Cells, n: int, vocabulary: Vocabulary) -> sparse.csr_matri
     matrix = sparse.hstack([codes, sites, pairs], format="csr")
     matrix.data = np.log1p(matrix.data)
     return matrix
+
+
+def distances_to(vectors: sparse.csr_matrix, row: int) -> np.ndarray:
+    """The Euclidean distance of every row of `vectors` to row `row`."""
+    squared_norms = np.asarray(vectors.multiply(vectors).sum(axis=1)).ravel()
+    dots = np.asarray((vectors @ vectors[row].T).todense()).ravel()
+    return np.sqrt(np.maximum(squared_norms + squared_norms[row] - 2 * dots, 0.0))
+
+
+def totals_and_top_codes(cells: Cells, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per sample: its total count, and the exit code with the most errors (the lowest code
+    on a tie; -2 for a sample without cells)."""
+    totals = np.bincount(cells.sample, weights=cells.count, minlength=n).astype(np.int64)
+    codes = np.unique(cells.exit_code)
+    top = np.full(n, -2, dtype=np.int64)
+    if len(codes):
+        per_code = count_matrix(cells.sample, cells.exit_code, cells.count, codes, n)
+        top = np.where(totals > 0, codes[np.asarray(per_code.argmax(axis=1)).ravel()], -2)
+    return totals, top

@@ -17,7 +17,7 @@ def test_no_config_gives_the_documented_defaults():
     config = load_config(None)
     assert config["actions"]["enabled"] == ["acdc", "clone", "special"]
     assert config["actions"]["report_retry_window_seconds"] == 0
-    assert config["clustering"]["errorcode"] == {"distance": 1.0, "width": 0.25, "midpoint": 10.0}
+    assert config["clustering"]["errorcode"] == {"distance": 1.0, "width": 0.0, "midpoint": 10.0}
 
 
 def test_the_shipped_examples_are_valid():

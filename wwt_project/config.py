@@ -13,7 +13,7 @@ class ConfigError(Exception):
     """config.yml is unreadable or holds a bad key or value."""
 
 
-_SHELL = {"distance": 1.0, "width": 0.25, "midpoint": 10.0}
+_SHELL = {"distance": 1.0, "width": 0.0, "midpoint": 10.0}
 
 # Every key an operator may set, with its default. The type of the default is the
 # type a value must have (None: a string or nothing; int accepted where float is).

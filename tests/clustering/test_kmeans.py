@@ -37,3 +37,11 @@ def test_kmeans_keeps_the_clusters_asked_for_when_late_rows_differ():
 def test_kmeans_lowers_the_clusters_to_the_distinct_rows():
     vectors = sparse.csr_matrix(np.tile([1.0, 0.0], (20, 1)))
     assert fit_kmeans(vectors, n_clusters=4, n_init=1).n_clusters == 1
+
+
+def test_rows_closer_than_the_tolerance_count_as_one_pattern():
+    vectors = sparse.csr_matrix([[1.0, 0.0], [0.95, 0.05], [0.0, 1.0], [0.05, 0.95], [0.7, 0.7]])
+    assert distinct_rows(vectors, enough=10) == 5
+    assert distinct_rows(vectors, enough=10, tolerance=0.1) == 3
+    assert distinct_rows(vectors, enough=10, tolerance=0.1, cells_per_chunk=2) == 3  # one row per chunk
+    assert fit_kmeans(vectors, n_clusters=4, n_init=1, tolerance=0.1).n_clusters == 3

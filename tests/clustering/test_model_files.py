@@ -35,7 +35,7 @@ def test_the_cluster_model_is_read_from_disk_once_however_many_pages_place_newco
     newcomers = [add_errors(f"wf_new_{i}", [(8028, "T1_US_FNAL", 20 + i)]) for i in range(3)]
     loads = count_disk_loads(monkeypatch)
     for newcomer in newcomers * 2:
-        assert placement.similar_panel(newcomer).similar == ["wf_gamma"]
+        assert [entry.name for entry in placement.similar_panel(newcomer).similar] == ["wf_gamma"]
     assert loads == [fit.model_file]
 
 

@@ -152,8 +152,8 @@ def test_training_stores_the_best_model_and_the_suggestion_shows_it():
     assert suggestion.action == "acdc"
     assert 0.5 < suggestion.probability <= 1
     assert ("memory", "8000") in [(name, value) for name, value, _ in suggestion.parameters]
-    html = Template("{% load clustering_panels %}{% action_suggestion suggestion %}").render(
-        Context({"suggestion": prediction.suggestion_for_page(workflow)})
+    html = Template("{% load clustering_panels %}{% action_suggestion page workflow %}").render(
+        Context({"page": prediction.suggestion_for_page(workflow), "workflow": workflow})
     )
     assert "Suggested action:</strong> acdc" in html
     assert "memory 8000" in html
@@ -166,11 +166,12 @@ def test_an_unreadable_predictor_shows_no_suggestion_instead_of_an_error(django_
     workflow = add_errors("wf_memory", [(50660, "T2_CH_CERN", 80)])
     with pytest.raises(ClusteringError):
         prediction.suggest_action(workflow)
-    assert prediction.suggestion_for_page(workflow) is None
-    suggestion = prediction.Suggestion("acdc", 0.8, [], timezone.now())
+    page = prediction.suggestion_for_page(workflow)
+    assert page.suggestion is None and page.why_not == "unreadable"
+    suggestion = prediction.PageSuggestion(prediction.Suggestion("acdc", 0.8, [], timezone.now()))
     with django_assert_max_num_queries(0):
-        html = Template("{% load clustering_panels %}{% action_suggestion suggestion %}").render(
-            Context({"suggestion": suggestion})
+        html = Template("{% load clustering_panels %}{% action_suggestion page workflow %}").render(
+            Context({"page": suggestion, "workflow": workflow})
         )
     assert "Suggested action:</strong> acdc" in html and "80%" in html
 

@@ -31,9 +31,9 @@ def test_near_identical_workflows_share_a_cluster_and_a_different_one_is_apart()
     alpha, beta, gamma = toy_set()
     job = jobs.recluster_workflows()
     assert job.state == ReclusteringJob.State.DONE
-    assert placement.similar_panel(alpha).similar == ["wf_beta"]
-    assert placement.similar_panel(beta).similar == ["wf_alpha"]
-    assert placement.similar_panel(gamma).similar == []
+    assert [entry.name for entry in placement.similar_panel(alpha).similar] == ["wf_beta"]
+    assert [entry.name for entry in placement.similar_panel(beta).similar] == ["wf_alpha"]
+    assert [entry.name for entry in placement.similar_panel(gamma).similar] == []
     clusters = dict(ClusterMembership.objects.values_list("workflow__name", "cluster"))
     assert clusters["wf_alpha"] == clusters["wf_beta"] != clusters["wf_gamma"]
 
@@ -44,7 +44,7 @@ def test_the_fit_records_its_time_parameters_summary_and_model_file(clustering_c
     job.refresh_from_db()
     assert job.finished_at is not None and job.started_at <= job.finished_at
     assert job.parameters["n_clusters"] == 2
-    assert job.parameters["errorcode"] == {"distance": 1.0, "width": 0.25, "midpoint": 10.0}
+    assert job.parameters["errorcode"] == {"distance": 1.0, "width": 0.0, "midpoint": 10.0}
     assert job.current_samples == 3
     assert Path(job.model_file).parent == Path(clustering_config["model_dir"])
     assert Path(job.model_file).exists()
@@ -83,7 +83,7 @@ def test_a_workflow_added_after_the_fit_is_placed_with_the_stored_model():
     newcomer = add_errors("wf_newcomer", [(8028, "T1_US_FNAL", 25)])
     membership = placement.place_workflow(newcomer)
     assert membership.placement == ClusterMembership.Placement.PREDICT
-    assert placement.similar_panel(newcomer).similar == ["wf_gamma"]
+    assert [entry.name for entry in placement.similar_panel(newcomer).similar] == ["wf_gamma"]
     assert membership.pk is None and not ClusterMembership.objects.filter(workflow=newcomer).exists()
 
 
@@ -99,7 +99,7 @@ def test_a_newcomer_is_placed_with_the_fit_that_finished_last_not_the_one_reques
     ClusterMembership.objects.update(clustering=finished_last)
     newcomer = add_errors("wf_newcomer", [(8028, "T1_US_FNAL", 25)])
     assert placement.place_workflow(newcomer).clustering == finished_last
-    assert placement.similar_panel(newcomer).similar == ["wf_gamma"]
+    assert [entry.name for entry in placement.similar_panel(newcomer).similar] == ["wf_gamma"]
 
 
 def test_a_workflow_leaving_the_current_errors_loses_its_cluster():

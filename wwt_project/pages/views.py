@@ -12,11 +12,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import verified_required
-from actions.panels import workflow_panel
+from actions.panels import Prefill, workflow_panel
 from clustering import placement, prediction
 from errors import data_schemas, log_samples
 from errors.selectors import explanations as error_selectors
 from errors.selectors.messages import workflow_messages
+from errors.selectors.snapshot import snapshot_key
 from errors.selectors.workflow import site_verdict, workflow_error_tables
 from errors.views import snapshot_or_problem
 from workflows import selectors as workflow_selectors
@@ -53,6 +54,17 @@ def see_workflow(request):
     snapshot, problem = snapshot_or_problem(request)
     if problem:
         return problem
+    # The panels computed from the fit and the model are cached per current snapshot.
+    snapshot_name = snapshot_key()
+    suggestion = prediction.suggestion_for_page(workflow, snapshot_name)
+    prefill = None
+    if request.GET.get("prefill") == "suggestion" and suggestion.suggestion:
+        prefill = Prefill(
+            action=suggestion.suggestion.action,
+            parameters=suggestion.suggestion.prefill_parameters(),
+            reasons=[],
+            note=suggestion.suggestion.form_note(),
+        )
     statuses = workflow_selectors.site_status_answer()
     tables = workflow_error_tables(workflow, statuses.value or {}, snapshot)
     codes = sorted({row["exit_code"] for table in tables for row in table["rows"]})
@@ -83,9 +95,11 @@ def see_workflow(request):
         "site_status": statuses,
         "related": selectors.related_workflows(workflow, snapshot),
         "links": workflow_selectors.outside_links(workflow),
-        "similar_panel": placement.similar_panel(workflow),
-        "action_panel": workflow_panel(workflow, request.user),
-        "suggestion": prediction.suggestion_for_page(workflow),
+        "similar_panel": placement.similar_panel(
+            workflow, snapshot_name, show_all=request.GET.get("all_similar") == "1"
+        ),
+        "action_panel": workflow_panel(workflow, request.user, prefill=prefill),
+        "suggestion": suggestion,
         "snapshot": snapshot,
     }
     # The errors as data (the panels from outside sources have their own pages and the API).
