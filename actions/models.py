@@ -38,19 +38,24 @@ class ActionQuerySet(models.QuerySet):
     getaction's cached replies, so a new write path cannot serve stale actions; single saves
     and deletes (the admin's, cascades from workflows) do it through signals (actions/apps.py)."""
 
+    def _forget(self) -> None:
+        # The history (ActionSubmission shares this queryset) is not what getaction serves.
+        if self.model is Action:
+            forget_served_actions()
+
     def update(self, **kwargs):
         rows = super().update(**kwargs)
-        forget_served_actions()
+        self._forget()
         return rows
 
     def bulk_create(self, objs, *args, **kwargs):
         created = super().bulk_create(objs, *args, **kwargs)
-        forget_served_actions()
+        self._forget()
         return created
 
     def delete(self):
         deleted = super().delete()
-        forget_served_actions()
+        self._forget()
         return deleted
 
     def acted(self, acted: int) -> "ActionQuerySet":
