@@ -6,6 +6,7 @@ from datetime import UTC
 
 import numpy as np
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -38,7 +39,10 @@ def _raw_rows(queryset, *fields: str) -> list[tuple]:
     """`queryset.values_list(*fields)` as the driver returns it: the SQL Django builds, run
     without Django's per-row conversions (on SQLite a datetime stays text), which cost more
     than the query on hundreds of thousands of cells."""
-    query, params = queryset.values_list(*fields).query.sql_with_params()
+    try:
+        query, params = queryset.values_list(*fields).query.sql_with_params()
+    except EmptyResultSet:  # a filter no row can match (no workflow ids): no query at all
+        return []
     with connection.cursor() as cursor:
         cursor.execute(query, params)
         return cursor.fetchall()
