@@ -55,19 +55,24 @@ class ActionQuerySet(ActedQuerySet):
     and deletes (the admin's, cascades from workflows) do it through signals (actions/apps.py).
     The history (ActionSubmission) is not served: its writes forget nothing."""
 
+    def _forget(self) -> None:
+        # The history (ActionSubmission shares this queryset) is not what getaction serves.
+        if self.model is Action:
+            forget_served_actions()
+
     def update(self, **kwargs):
         rows = super().update(**kwargs)
-        forget_served_actions()
+        self._forget()
         return rows
 
     def bulk_create(self, objs, *args, **kwargs):
         created = super().bulk_create(objs, *args, **kwargs)
-        forget_served_actions()
+        self._forget()
         return created
 
     def delete(self):
         deleted = super().delete()
-        forget_served_actions()
+        self._forget()
         return deleted
 
 

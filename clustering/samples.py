@@ -41,7 +41,7 @@ def _raw_rows(queryset, *fields: str) -> list[tuple]:
     than the query on hundreds of thousands of cells."""
     try:
         query, params = queryset.values_list(*fields).query.sql_with_params()
-    except EmptyResultSet:  # e.g. `workflow_id__in=[]`: Django knows no row matches
+    except EmptyResultSet:  # a filter no row can match (no workflow ids): no query at all
         return []
     with connection.cursor() as cursor:
         cursor.execute(query, params)

@@ -46,11 +46,12 @@ def test_a_failing_database_answers_each_caller_s_shape_with_503(monkeypatch, se
     def down(*args, **kwargs):
         raise OperationalError("connection to server at 127.0.0.1 failed: Connection refused")
 
-    from actions import selectors as action_selectors
+    from actions import served as action_served
     from actions import services as action_services
     from errors import views as error_views
 
-    monkeypatch.setattr(action_selectors, "served_actions_json", down)
+    # getaction's first query reads the version of the actions (actions/served.py).
+    monkeypatch.setattr(action_served, "served_version", down)
     monkeypatch.setattr(action_services, "mark_reported", down)
     monkeypatch.setattr(error_views, "global_view", down)
     assert_contract_503s(Client())
