@@ -5,6 +5,7 @@ per workflow, so 5,000 workflows give ≈ 34k steps and ≈ 157k cells.
 """
 
 import random
+import zlib
 
 PWGS = ["HIG", "TOP", "SMP", "EXO", "B2G", "BPH", "SUS", "EGM", "TSG", "MUO", "JME", "BTV", "HIN"]
 CAMPAIGNS = [
@@ -250,6 +251,30 @@ def _job_detail(rng, workflow: str, steps: dict, statuses: dict) -> dict:
     return {"result": [{workflow: detail}] if detail else []}
 
 
+# Most requests can be ACDC'd; some are still running (clone or special only) and a few are
+# closed out or announced (nothing: the action form says why), so the guard-rails show.
+_STATUS_SHARES = [
+    ("running-closed", 12),
+    ("completed", 4),
+    ("running-open", 2),
+    ("closed-out", 1),
+    ("announced", 1),
+]
+
+
+def _demo_status(workflow: str) -> str:
+    """ReqMgr2's RequestStatus of a demo request: the tour's are running-closed; the others by
+    a hash of the name (not the generator's random stream, which the rest of the demo follows)."""
+    if workflow in TOUR_WORKFLOWS:
+        return "running-closed"
+    slot = zlib.crc32(workflow.encode()) % sum(share for _, share in _STATUS_SHARES)
+    for status, share in _STATUS_SHARES:
+        if slot < share:
+            return status
+        slot -= share
+    return "running-closed"
+
+
 def _request(workflow: str, steps: list[str], prep_id: str, rng, *, original: str = "") -> dict:
     """ReqMgr2's request of `workflow` (TaskChain or StepChain by campaign; ReReco;
     Resubmission for ACDCs), its tasks named as in the step paths."""
@@ -269,7 +294,7 @@ def _request(workflow: str, steps: list[str], prep_id: str, rng, *, original: st
     request = {
         "RequestName": workflow,
         "RequestDate": [year, month, day, rng.randint(0, 23), rng.randint(0, 59), rng.randint(0, 59)],
-        "RequestStatus": "running-closed",
+        "RequestStatus": _demo_status(workflow),
         "PrepID": prep_id,
         "Campaign": campaign,
         "Requestor": "pdmvserv",

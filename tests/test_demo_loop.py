@@ -112,6 +112,17 @@ def test_job_detail_has_the_same_counts_as_all_errors_and_samples_of_both_states
     assert pisa and CAN_RUN_ONLY_AT.search(pisa[0]["details"]).group(1).startswith("T2_IT_Pisa")
 
 
+def test_some_demo_requests_are_in_statuses_the_guard_rails_refuse(generated):
+    """The tour's requests can be ACDC'd; among the others some still run and some are closed,
+    so the action form's guard-rails show in the demo."""
+    statuses = {
+        name: answer["result"][0][name]["RequestStatus"] for name, answer in generated["requests"].items()
+    }
+    assert {statuses[name] for name in demo.TOUR_WORKFLOWS if name in statuses} == {"running-closed"}
+    assert {"running-closed", "completed", "running-open"} <= set(statuses.values())
+    assert {"closed-out", "announced"} & set(statuses.values())
+
+
 def test_reqmgr2_requests_are_taskchains_stepchains_rerecos_and_resubmissions(generated):
     requests_ = {}
     for workflow, answer in generated["requests"].items():
