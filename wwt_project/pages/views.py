@@ -54,8 +54,8 @@ def see_workflow(request):
     snapshot, problem = snapshot_or_problem(request)
     if problem:
         return problem
-    # The panels computed from the fit and the model are cached per current snapshot.
-    snapshot_name = snapshot_key()
+    # The panels computed from the fit and the model are cached per snapshot (already resolved).
+    snapshot_name = snapshot_key(snapshot)
     suggestion = prediction.suggestion_for_page(workflow, snapshot_name)
     prefill = None
     if request.GET.get("prefill") == "suggestion" and suggestion.suggestion:
