@@ -1,8 +1,9 @@
 import json
 import secrets
+import time
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models, transaction
 
 from workflows.models import Workflow
 
@@ -183,15 +184,52 @@ def new_served_token() -> str:
     return secrets.token_hex(16)
 
 
+class ServedTokenLease:
+    """The token this process last read, trusted without reading it again until `until`
+    (time.monotonic()): a warm poll then costs no query (actions/served.py).
+
+    It stays right across processes because every write waits `seconds` after its commit
+    before it returns (`forget_served_actions`): a lease taken before the commit has run out
+    by then, so a poll that starts after a write has returned reads the new token, in any
+    process. In the writer's own process the lease ends at once, before the commit."""
+
+    seconds = 0.05
+    held: tuple[str | None, float] = (None, 0.0)  # one tuple, swapped whole: safe across threads
+
+    @classmethod
+    def trusted_token(cls, now: float) -> tuple[bool, str | None]:
+        token, until = cls.held
+        return now < until, token
+
+    @classmethod
+    def take(cls, token: str | None, read_started: float) -> None:
+        # From before the read: a write that commits after its snapshot waits past this end.
+        cls.held = (token, read_started + cls.seconds)
+
+    @classmethod
+    def end(cls) -> None:
+        cls.held = (None, 0.0)
+
+    @classmethod
+    def wait_out(cls) -> None:
+        time.sleep(cls.seconds)
+
+
 def forget_served_actions() -> None:
     """Make every cached getaction reply stale: call it after any write that changes what
-    Unified is served (ActionQuerySet and the signals in actions/apps.py already do)."""
+    Unified is served (ActionQuerySet and the signals in actions/apps.py already do). The
+    transaction's commit then waits out the leases other processes hold (ServedTokenLease)."""
     bump = ServedVersion.objects.filter(pk=SERVED_VERSION_PK)
     if not bump.update(token=new_served_token()):
         # The row is missing (a flushed database): create it; a concurrent creator wins
         # and this write's token is set just after.
         ServedVersion.objects.bulk_create([ServedVersion(pk=SERVED_VERSION_PK)], ignore_conflicts=True)
         bump.update(token=new_served_token())
+    ServedTokenLease.end()
+    # Once per transaction, however many writes it makes (Django keeps the open transaction's
+    # callbacks as (savepoints, callback, robust) tuples, and drops those of a rolled-back savepoint).
+    if not any(ServedTokenLease.wait_out in entry for entry in connection.run_on_commit):
+        transaction.on_commit(ServedTokenLease.wait_out)
 
 
 class ActionSubmission(models.Model):

@@ -25,8 +25,11 @@ def _test_settings(settings, tmp_path):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    from actions.models import ServedTokenLease
     from wwt_project.celery import app
 
+    # getaction's lease on the served token names a token of an earlier test's database.
+    ServedTokenLease.end()
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
     yield

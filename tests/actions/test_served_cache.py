@@ -1,16 +1,18 @@
 """getaction's reply kept per version of the actions (actions/served.py): every write that
 changes what Unified is served is seen by the next poll, whichever path wrote it, and a poll
-with nothing changed costs one query."""
+with nothing changed costs one query, or none while this process's lease on the version holds
+(models.ServedTokenLease), which every write waits out after its commit."""
 
 import socket
 from datetime import timedelta
 
 import pytest
 from django.core.cache import caches
+from django.db import transaction
 from django.utils import timezone
 
 from actions import served
-from actions.models import Action, ServedVersion
+from actions.models import Action, ServedTokenLease, ServedVersion
 from actions.selectors import served_actions_json
 from actions.services import submit_action
 from tests.factories import WorkflowFactory
@@ -117,12 +119,95 @@ def _save_reported(action: Action) -> None:
 
 
 def test_a_warm_poll_is_one_query_and_the_database_s_bytes(
-    unified, two_served, django_assert_num_queries
+    unified, two_served, django_assert_num_queries, monkeypatch
 ):
+    monkeypatch.setattr(ServedTokenLease, "seconds", 0)  # no lease: the version read every poll
     _served(unified)
     with django_assert_num_queries(1):
         response = unified.getaction("days=15")
     assert response.content == served_actions_json(days=15).encode()
+
+
+def test_a_poll_within_the_lease_makes_no_query(unified, two_served, django_assert_num_queries, monkeypatch):
+    monkeypatch.setattr(ServedTokenLease, "seconds", 3600)
+    _served(unified)
+    with django_assert_num_queries(0):
+        response = unified.getaction("days=15")
+    assert response.content == served_actions_json(days=15).encode()
+
+
+def test_a_write_ends_this_process_s_lease_at_once(unified, verified_operator, two_served, monkeypatch):
+    monkeypatch.setattr(ServedTokenLease, "seconds", 3600)
+    assert set(_served(unified)) == {w.name for w in two_served}
+    with transaction.atomic():
+        third = WorkflowFactory()
+        _clone(verified_operator, third)
+        # Before the commit too: this process's polls read the writer's own transaction.
+        assert set(_served(unified)) == {w.name for w in (*two_served, third)}
+
+
+def test_a_lease_runs_from_before_its_read():
+    ServedTokenLease.take("token", read_started=100.0)
+    assert ServedTokenLease.trusted_token(100.0 + ServedTokenLease.seconds / 2) == (True, "token")
+    assert ServedTokenLease.trusted_token(100.0 + ServedTokenLease.seconds)[0] is False
+    ServedTokenLease.end()
+    assert ServedTokenLease.trusted_token(100.0)[0] is False
+
+
+def test_another_process_s_write_is_read_once_the_lease_ran_out(unified, two_served, monkeypatch):
+    """What a worker sees of a write made in another process, which cannot end its lease."""
+    monkeypatch.setattr(ServedTokenLease, "seconds", 3600)
+    first, second = two_served
+    assert set(_served(unified)) == {first.name, second.name}
+    # Another process's write: the rows and the version, none of this process's code run.
+    Action._base_manager.filter(workflow=first).update(reported_at=timezone.now())
+    ServedVersion.objects.update(token="written-elsewhere")
+    assert set(_served(unified)) == {first.name, second.name}  # within the lease the writer waits out
+    token, _ = ServedTokenLease.held
+    ServedTokenLease.held = (token, 0.0)  # the lease ran out
+    assert set(_served(unified)) == {second.name}
+
+
+@pytest.fixture
+def waits(monkeypatch):
+    """The waits writers make after their commit (seconds each), instead of sleeping."""
+    waited = []
+    monkeypatch.setattr("actions.models.time.sleep", waited.append)
+    return waited
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_returns_only_after_waiting_out_the_lease(verified_operator, two_served, waits):
+    first, second = two_served
+    waits.clear()
+    with transaction.atomic():
+        Action.objects.filter(workflow=first).update(reported_at=timezone.now())
+        Action.objects.get(workflow=second).save()
+        _clone(verified_operator, WorkflowFactory())
+        assert waits == []  # nothing waits before the commit
+    assert waits == [ServedTokenLease.seconds]  # once for the transaction, however many writes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_in_a_rolled_back_savepoint_leaves_the_wait_to_the_next_write(two_served, waits):
+    first, second = two_served
+    waits.clear()
+    with transaction.atomic():
+        with pytest.raises(ZeroDivisionError), transaction.atomic():
+            Action.objects.filter(workflow=first).update(reported_at=timezone.now())
+            1 / 0  # noqa: B018 -- the savepoint and its callbacks are rolled back
+        Action.objects.filter(workflow=second).update(reported_at=timezone.now())
+    assert waits == [ServedTokenLease.seconds]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_committed_write_waits(verified_operator, waits):
+    workflow = WorkflowFactory()
+    _clone(verified_operator, workflow)  # one transaction
+    waits.clear()
+    Action.objects.filter(workflow=workflow).update(reported_at=timezone.now())  # autocommit
+    Action.objects.get(workflow=workflow).delete()
+    assert waits == [ServedTokenLease.seconds] * 2
 
 
 def test_an_action_ageing_out_of_days_leaves_without_a_write(verified_operator):
