@@ -66,7 +66,8 @@ def snapshot_sites(
     if isinstance(found, SnapshotSites):
         return found
     pinned = shown is not None and shown.pinned
-    sites = _stored_sites() if stored is not False and not pinned else ()
+    # No snapshot key: no import, so nothing stored (cells written by other means).
+    sites = _stored_sites() if stored is not False and snapshot and not pinned else ()
     if sites:
         per_code = _per_code(SnapshotCellTotal.objects.values_list("site", "exit_code", "total"))
         workflows = SnapshotWorkflowTotal.objects.count()
