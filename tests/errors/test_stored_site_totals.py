@@ -23,7 +23,12 @@ def summed_sites(snapshot: str):
 
 
 def test_the_ingestion_stores_each_sites_errors_workflows_and_steps(tmp_path):
-    load_document(tmp_path, generated_document(30, seed=4))
+    load_document(tmp_path, generated_document(30, seed=4), "first.json")
+    load_document(tmp_path, {"/wf_gone_soon/Task": {"50660": {"T3_ONLY_BEFORE": 4}}}, "between.json")
+    assert list(SnapshotSiteTotal.objects.values_list("site", "errors", "workflows", "steps")) == [
+        ("T3_ONLY_BEFORE", 4, 1, 1)
+    ]
+    load_document(tmp_path, generated_document(30, seed=4), "again.json")
     stored = {
         row[0]: row[1:]
         for row in SnapshotSiteTotal.objects.values_list("site", "errors", "workflows", "steps")
