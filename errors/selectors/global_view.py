@@ -2,6 +2,7 @@
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from django.conf import settings
 from django.core.cache import cache
@@ -159,7 +160,7 @@ def global_view(
         key = f"wwt:globalview:{snapshot}:{choices}"
         view = cache.get(key)
         if view is not None:
-            return _with_site_columns(view, statuses, snapshot, shown)
+            return _with_site_columns(view, statuses, snapshot, shown, totals_built)
     if pievar == "stepname":
         # Stored totals answer site choices; anything that leaves out workflows sums cells.
         stored = totals_built and not (campaign or prep_id or filters.narrows_workflows)
@@ -167,7 +168,18 @@ def global_view(
     else:
         stored = totals_built and not (campaign or prep_id or site or filters)
         view = _grouped_view(
-            pievar, page, campaign, prep_id, site, per_page, snapshot, sort, filters, stored, shown
+            pievar,
+            page,
+            campaign,
+            prep_id,
+            site,
+            per_page,
+            snapshot,
+            sort,
+            filters,
+            stored,
+            shown,
+            totals_built,
         )
     view["sort"] = sort
     view["compact"] = compact
@@ -178,16 +190,23 @@ def global_view(
     view["legend"] = legend_of(view["palette"], _pies_of(view))
     if key:
         cache.set(key, view, settings.WWT["cache"]["errors_minutes"] * 60)
-    return _with_site_columns(view, statuses, snapshot, shown)
+    return _with_site_columns(view, statuses, snapshot, shown, totals_built)
 
 
 def _with_site_columns(
-    view: dict, statuses: dict[str, str] | None, snapshot: str, shown: ShownSnapshot | None
+    view: dict,
+    statuses: dict[str, str] | None,
+    snapshot: str,
+    shown: ShownSnapshot | None,
+    totals_built: bool,
 ) -> dict:
-    """The view with `site_columns` (None when its columns are exit codes)."""
+    """The view with `site_columns` (None when its columns are exit codes); `totals_built`: the
+    snapshot's per-site sums were stored at ingestion."""
     contexts = None
     if view["column_label"] == "site":
-        contexts = site_columns(view["columns"], statuses or {}, snapshot_sites(snapshot, shown))
+        contexts = site_columns(
+            view["columns"], statuses or {}, snapshot_sites(snapshot, shown, stored=totals_built)
+        )
     return {**view, "site_columns": contexts}
 
 
@@ -248,7 +267,12 @@ def _group_index(
     # Sorted here in one pass, not in SQL: Python compares code points as the database
     # compares bytes, and 16k groups under a locale collation cost PostgreSQL ~100 ms.
     if sort == "errors":  # biggest campaign first, then its prep IDs worst first; names break ties
-        groups.sort(key=lambda group: (-campaign_totals[group[0]], group[0], -group[2], group[1]))
+        # Stable passes, last key first (reverse keeps ties in order): a third of the time of
+        # one tuple key over 16k groups.
+        groups.sort(key=itemgetter(1))
+        groups.sort(key=itemgetter(2), reverse=True)
+        groups.sort(key=itemgetter(0))
+        groups.sort(key=lambda group: campaign_totals[group[0]], reverse=True)
     else:
         groups.sort(key=lambda group: (group[0], group[1]))
     index = (column_totals, groups, dict(campaign_totals))
@@ -269,6 +293,7 @@ def _grouped_view(
     filters: NoiseFilters,
     stored: bool,
     shown: ShownSnapshot | None = None,
+    totals_built: bool = False,
 ) -> dict:
     column_field = "site" if pievar == "errorcode" else "exit_code"
     split_field = PIEVARS[pievar]
@@ -284,7 +309,7 @@ def _grouped_view(
     # The list page a pie opens keeps the sort when it is not the default.
     sort_link = {"sort": sort} if sort != "errors" else {}
     # One colour per exit code (site) across the snapshot's pages.
-    palette = snapshot_palettes(snapshot_sites(snapshot, shown))[split_field]
+    palette = snapshot_palettes(snapshot_sites(snapshot, shown, stored=totals_built))[split_field]
     paginator = Paginator(groups, per_page)
     page_obj = paginator.get_page(page)
     shown = {group: PrepGroup(group, group_campaign, total) for group_campaign, group, total in page_obj}

@@ -16,7 +16,8 @@ from django.core.cache import cache
 from django.db.models import Count, Subquery, Sum
 from django.utils import timezone
 
-from ..models import ErrorHistory
+from ..models import ErrorHistory, ErrorImport, SnapshotCellTotal, SnapshotSiteTotal, SnapshotWorkflowTotal
+from .cells import site_totals
 from .snapshot import ShownSnapshot, snapshot_cells, snapshot_key
 
 # A site "fails many workflows" from this failure share on ...
@@ -50,35 +51,60 @@ class SnapshotSites:
     errors_then: dict[str, int]
 
 
-def snapshot_sites(snapshot: str | None = None, shown: ShownSnapshot | None = None) -> SnapshotSites:
+def snapshot_sites(
+    snapshot: str | None = None, shown: ShownSnapshot | None = None, *, stored: bool | None = None
+) -> SnapshotSites:
     """The snapshot's per-site sums: four queries, none while the snapshot's entry is cached
-    (plus one to name the snapshot, unless the caller gives its `snapshot_key()`). `shown`
-    is the snapshot a ticket link pinned (default: the current errors)."""
+    (plus one to name the snapshot, unless the caller gives its `snapshot_key()`). `shown` is
+    the snapshot a ticket link pinned (default: the current errors). The current snapshot's
+    sums are read from the rows its ingestion stored (errors/site_totals.py) when the latest
+    import stored them, else summed over the cells; `stored=False` (the caller knows they
+    are not) goes straight to the cells."""
     snapshot = snapshot_key(shown) if snapshot is None else snapshot
-    cells = snapshot_cells(shown)
     key = f"wwt:sites:{snapshot}" if snapshot else None
     found = cache.get(key) if key else None
     if isinstance(found, SnapshotSites):
         return found
-    sites = tuple(
-        cells.values_list("site")
-        .annotate(
-            errors=Sum("count"),
-            workflows=Count("step__workflow", distinct=True),
-            steps=Count("step", distinct=True),
-        )
-        .order_by("-errors", "site")
-    )
-    per_code: dict[str, dict[int, int]] = {}
-    rows = cells.values_list("site", "exit_code").annotate(total=Sum("count")).order_by()
-    for site, code, count in rows:
-        per_code.setdefault(site, {})[code] = count
-    workflows = cells.aggregate(n=Count("step__workflow", distinct=True))["n"]
+    pinned = shown is not None and shown.pinned
+    # No snapshot key: no import, so nothing stored (cells written by other means).
+    sites = _stored_sites() if stored is not False and snapshot and not pinned else ()
+    if sites:
+        per_code = _per_code(SnapshotCellTotal.objects.values_list("site", "exit_code", "total"))
+        workflows = SnapshotWorkflowTotal.objects.count()
+    else:  # not stored (or an empty snapshot, whose sums cost nothing)
+        cells = snapshot_cells(shown)
+        sites = tuple(site_totals(cells))
+        per_code = _per_code(cells.values_list("site", "exit_code").annotate(total=Sum("count")).order_by())
+        workflows = cells.aggregate(n=Count("step__workflow", distinct=True))["n"]
     then, errors_then = _history_then()
     found = SnapshotSites(sites, per_code, workflows, then, errors_then)
     if key:
         cache.set(key, found, settings.WWT["cache"]["errors_minutes"] * 60)
     return found
+
+
+def _stored_sites() -> tuple[tuple[str, int, int, int], ...]:
+    """The per-site rows the latest import of current errors stored, as site_totals() orders
+    them; none when that import did not store its totals (one query: the check is a subquery)."""
+    latest_built = (
+        ErrorImport.objects.filter(kind=ErrorImport.Kind.CURRENT)
+        .order_by("-finished_at")
+        .values("totals_built")[:1]
+    )
+    rows = (
+        SnapshotSiteTotal.objects.alias(built=Subquery(latest_built))
+        .filter(built=True)
+        .values_list("site", "errors", "workflows", "steps")
+    )
+    return tuple(sorted(rows, key=lambda row: (-row[1], row[0])))
+
+
+def _per_code(rows) -> dict[str, dict[int, int]]:
+    """{site: {exit code: errors}} of (site, exit code, errors) rows."""
+    per_code: dict[str, dict[int, int]] = {}
+    for site, code, count in rows:
+        per_code.setdefault(site, {})[code] = count
+    return per_code
 
 
 def _history_then() -> tuple[datetime | None, dict[str, int]]:
