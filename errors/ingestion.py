@@ -25,14 +25,14 @@ from django.utils import timezone
 
 from workflows.bulk import bulk_insert, in_clause_chunk, refresh_planner_statistics
 from workflows.models import Step, Workflow
-from workflows.services import describe_workflow_name, ensure_sites, ensure_steps
+from workflows.services import describe_workflow_name, ensure_sites, ensure_steps_of_workflows
 from workflows.sources import SourceError, get_json
 from wwt_project.locks import Busy, job_lock
 
 from . import document as error_document
 from .document import Cell, DocumentLimits, Progress
 from .models import ErrorCount, ErrorImport
-from .snapshot_totals import rebuild_snapshot_totals
+from .snapshot_totals import rebuild_snapshot_totals, sums_of_cells
 
 logger = logging.getLogger(__name__)
 
@@ -193,10 +193,15 @@ def ingestion_lock() -> Iterator[None]:
 
 def ensure_cell_steps(cells: list[Cell], progress: Progress = None) -> dict[str, int]:
     """{step name: id} for the steps of `cells`, creating the missing ones (and workflows)."""
+    return {name: step_id for name, (step_id, _) in ensure_cell_steps_of_workflows(cells, progress).items()}
+
+
+def ensure_cell_steps_of_workflows(cells: list[Cell], progress: Progress = None) -> dict[str, tuple[int, int]]:
+    """{step name: (step id, workflow id)} for the steps of `cells`, as ensure_cell_steps."""
     names = {cell[0] for cell in cells}
     if progress:
         progress(STEPS, 0, len(names))
-    step_ids = ensure_steps(names)
+    step_ids = ensure_steps_of_workflows(names)
     # A site seen in errors is a known site: Auto site lists may name it.
     ensure_sites({cell[2] for cell in cells})
     if progress:
@@ -308,12 +313,14 @@ def ingest_current_errors(source: str | None = None, *, progress: Progress = Non
         started_at = timezone.now()
         cells, report = prepare(source, ErrorImport.Kind.CURRENT, progress)
         with transaction.atomic():
-            wanted = keyed_cells(cells, ensure_cell_steps(cells, progress))
+            steps = ensure_cell_steps_of_workflows(cells, progress)
+            wanted = keyed_cells(cells, {name: step_id for name, (step_id, _) in steps.items()})
             report.created, report.updated, report.deleted = sync_rows(
                 ErrorCount, ErrorCount.objects.all(), wanted, {}, delete_missing=True, progress=progress
             )
             record_import(report, started_at)
-            rebuild_snapshot_totals()
+            # Every stored cell is in `wanted`: summing it beats summing the table again.
+            rebuild_snapshot_totals(sums_of_cells(wanted, dict(steps.values())))
         if reshaped(report):
             refresh_planner_statistics(ErrorCount, Step, Workflow)
     return report

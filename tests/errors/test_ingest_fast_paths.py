@@ -1,0 +1,67 @@
+"""The ingestion's fast paths store what the plain ways would (SQLite and PostgreSQL): the
+stored totals summed from the cells in memory equal the database's sums of the stored cells."""
+
+import json
+
+import pytest
+
+from errors import ingestion
+from errors.demo import generate_error_document
+from errors.models import ErrorCount, SnapshotCellTotal, SnapshotWorkflowTotal
+from errors.snapshot_totals import rebuild_snapshot_totals, sums_in_database, sums_of_cells
+
+pytestmark = [pytest.mark.django_db, pytest.mark.pg_too]
+
+WORKFLOW = "pdmvserv_task_HIG-RunIISummer20UL18wmLHEGEN-00123__v1_T_240115_123456_1234"
+OTHER = "pdmvserv_task_TOP-Run3Summer22EEGS-00042__v1_T_240201_000000_1111"
+# Four steps with the same count in one cell: the top three are chosen by step id.
+TIES = {f"/{WORKFLOW}/Task_{n}": {"8001": {"T2_CH_CERN": 5, "T1_US_FNAL": n + 1}} for n in range(4)} | {
+    f"/{OTHER}/Task_0": {"8001": {"T2_CH_CERN": 9}, "NotReported": {"T2_CH_CERN": 0}},
+}
+
+
+def write(tmp_path, document, name="all_errors.json"):
+    path = tmp_path / name
+    path.write_text(json.dumps(document))
+    return str(path)
+
+
+def stored_totals():
+    cells = sorted(SnapshotCellTotal.objects.values_list("exit_code", "site", "total", "steps", "top_steps"))
+    return cells, sorted(SnapshotWorkflowTotal.objects.values_list("workflow_id", "total"))
+
+
+def sorted_sums(sums):
+    return sorted(sums.cells), sorted(sums.top_steps.items()), sorted(sums.workflows)
+
+
+@pytest.mark.parametrize("document", [TIES, generate_error_document(60, seed=3)], ids=["ties", "demo"])
+def test_totals_from_the_cells_in_memory_equal_the_databases_sums(tmp_path, document):
+    ingestion.ingest_current_errors(write(tmp_path, document))
+    from_memory = stored_totals()
+    cells = ErrorCount.objects.values_list("step_id", "exit_code", "site", "count", "step__workflow_id")
+    counts = {(step, code, site): count for step, code, site, count, _ in cells}
+    workflow_of_step = {step: workflow for step, _, _, _, workflow in cells}
+
+    assert sorted_sums(sums_of_cells(counts, workflow_of_step)) == sorted_sums(sums_in_database())
+    rebuild_snapshot_totals()  # the database's way
+    assert stored_totals() == from_memory
+    assert from_memory[0] and from_memory[1]
+
+
+def test_ties_keep_the_three_biggest_steps_by_step_id(tmp_path):
+    ingestion.ingest_current_errors(write(tmp_path, TIES))
+    ids = dict(ErrorCount.objects.filter(step__workflow__name=WORKFLOW).values_list("step__name", "step_id"))
+    cern = SnapshotCellTotal.objects.get(exit_code=8001, site="T2_CH_CERN")
+
+    first_three = sorted(ids[f"/{WORKFLOW}/Task_{n}"] for n in range(4))[:3]
+    assert cern.top_steps[0][1] == 9 and [step for step, _ in cern.top_steps[1:]] == first_three[:2]
+    assert (cern.total, cern.steps) == (5 * 4 + 9, 5)
+
+
+def test_an_empty_snapshot_stores_no_totals(tmp_path):
+    ingestion.ingest_current_errors(write(tmp_path, TIES))
+    ingestion.ingest_current_errors(write(tmp_path, {}, "empty.json"))
+
+    assert stored_totals() == ([], [])
+    assert sums_of_cells({}, {}).cells == []
