@@ -196,7 +196,9 @@ def ensure_cell_steps(cells: list[Cell], progress: Progress = None) -> dict[str,
     return {name: step_id for name, (step_id, _) in ensure_cell_steps_of_workflows(cells, progress).items()}
 
 
-def ensure_cell_steps_of_workflows(cells: list[Cell], progress: Progress = None) -> dict[str, tuple[int, int]]:
+def ensure_cell_steps_of_workflows(
+    cells: list[Cell], progress: Progress = None
+) -> dict[str, tuple[int, int]]:
     """{step name: (step id, workflow id)} for the steps of `cells`, as ensure_cell_steps."""
     names = {cell[0] for cell in cells}
     if progress:

@@ -72,11 +72,15 @@ def sums_of_cells(
 
     cell_keys = list(cell_index)
     biggest: dict[tuple[int, str], list[list[int]]] = defaultdict(list)
-    for index, step_id, step_count in zip(cell[top].tolist(), step[top].tolist(), count[top].tolist(), strict=True):
+    for index, step_id, step_count in zip(
+        cell[top].tolist(), step[top].tolist(), count[top].tolist(), strict=True
+    ):
         biggest[cell_keys[index]].append([step_id, step_count])
     cells = [
         (*cell_keys[index], total, step_count)
-        for index, total, step_count in zip(sorted_cell[starts].tolist(), totals.tolist(), steps.tolist(), strict=True)
+        for index, total, step_count in zip(
+            sorted_cell[starts].tolist(), totals.tolist(), steps.tolist(), strict=True
+        )
     ]
 
     known_steps = np.fromiter(workflow_of_step.keys(), np.int64, len(workflow_of_step))
@@ -104,7 +108,11 @@ def rebuild_snapshot_totals(sums: SnapshotSums | None = None) -> None:
     SnapshotCellTotal.objects.bulk_create(
         [
             SnapshotCellTotal(
-                exit_code=code, site=site, total=total, steps=steps, top_steps=sums.top_steps.get((code, site), [])
+                exit_code=code,
+                site=site,
+                total=total,
+                steps=steps,
+                top_steps=sums.top_steps.get((code, site), []),
             )
             for code, site, total, steps in sums.cells
         ],
