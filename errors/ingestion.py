@@ -11,7 +11,7 @@ time (a database lock shared by every process); a second one raises `IngestBusy`
 import json
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +23,12 @@ from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from workflows.bulk import bulk_insert, in_clause_chunk, refresh_planner_statistics
+from workflows.bulk import (
+    bulk_insert,
+    foreign_keys_checked_at_end,
+    in_clause_chunk,
+    refresh_planner_statistics,
+)
 from workflows.models import Step, Workflow
 from workflows.services import describe_workflow_name, ensure_sites, ensure_steps_of_workflows
 from workflows.sources import SourceError, get_json
@@ -315,11 +320,13 @@ def ingest_current_errors(source: str | None = None, *, progress: Progress = Non
         started_at = timezone.now()
         cells, report = prepare(source, ErrorImport.Kind.CURRENT, progress)
         with transaction.atomic():
-            steps = ensure_cell_steps_of_workflows(cells, progress)
-            wanted = keyed_cells(cells, {name: step_id for name, (step_id, _) in steps.items()})
-            report.created, report.updated, report.deleted = sync_rows(
-                ErrorCount, ErrorCount.objects.all(), wanted, {}, delete_missing=True, progress=progress
-            )
+            first_load = not ErrorCount.objects.exists()
+            with foreign_keys_checked_at_end(ErrorCount) if first_load else nullcontext():
+                steps = ensure_cell_steps_of_workflows(cells, progress)
+                wanted = keyed_cells(cells, {name: step_id for name, (step_id, _) in steps.items()})
+                report.created, report.updated, report.deleted = sync_rows(
+                    ErrorCount, ErrorCount.objects.all(), wanted, {}, delete_missing=True, progress=progress
+                )
             record_import(report, started_at)
             # Every stored cell is in `wanted`: summing it beats summing the table again.
             rebuild_snapshot_totals(sums_of_cells(wanted, dict(steps.values())))

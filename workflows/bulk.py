@@ -104,6 +104,42 @@ def staging_table(name: str, columns: dict[str, str], rows: Iterable[tuple]) -> 
         cursor.execute(f"DROP TABLE {table}")
 
 
+@contextmanager
+def foreign_keys_checked_at_end(model) -> Iterator[None]:
+    """On PostgreSQL, drop `model`'s foreign keys for the block and add them back (same names
+    and definitions) at its end, where the database checks every row in one join instead of
+    one trigger per inserted row (a third of a first load's time). For a bulk load into an
+    empty table, entered first thing in the caller's transaction (a table with pending checks
+    cannot be altered); if the block raises, that transaction must roll back. Until commit the
+    referenced tables are locked against readers too. Elsewhere it does nothing."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    table = sql.Identifier(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
+            [model._meta.db_table],
+        )
+        keys = cursor.fetchall()
+        for name, _ in keys:
+            cursor.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(table, sql.Identifier(name)))
+    yield
+    with connection.cursor() as cursor:
+        # Run the checks deferred so far (steps of new workflows...): ALTER TABLE refuses a
+        # table with checks pending, then defer the rest again as Django's keys declare.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for name, definition in keys:
+            # The definition is the catalog's own text for this very constraint.
+            cursor.execute(
+                sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
+                    table, sql.Identifier(name), sql.SQL(definition)
+                )
+            )
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
 def refresh_planner_statistics(*models) -> None:
     """After a bulk load, let PostgreSQL plan with the new row counts (ANALYZE): until
     autovacuum gets to it, a freshly filled table looks empty and one workflow's cells are

@@ -4,6 +4,7 @@ stored totals summed from the cells in memory equal the database's sums of the s
 import json
 
 import pytest
+from django.db import IntegrityError, connection, transaction
 
 from errors import ingestion
 from errors.demo import generate_error_document
@@ -65,3 +66,40 @@ def test_an_empty_snapshot_stores_no_totals(tmp_path):
 
     assert stored_totals() == ([], [])
     assert sums_of_cells({}, {}).cells == []
+
+
+def stored_cells():
+    return sorted(ErrorCount.objects.values_list("step__name", "exit_code", "site", "count"))
+
+
+def test_a_first_load_into_empty_tables_stores_what_a_load_over_old_cells_does(tmp_path):
+    document = generate_error_document(30, seed=5)
+    report = ingestion.ingest_current_errors(write(tmp_path, document))  # first: ErrorCount was empty
+    first = stored_cells(), stored_totals()[0]
+    ingestion.ingest_current_errors(write(tmp_path, TIES, "other.json"))
+    ingestion.ingest_current_errors(write(tmp_path, document))  # over another snapshot's cells
+
+    assert (stored_cells(), stored_totals()[0]) == first
+    assert len(first[0]) == report.cells > 0
+
+
+def test_a_first_load_leaves_the_cells_foreign_key_as_it_was(tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip("the keys are dropped and added back on PostgreSQL only")
+
+    def keys():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid), condeferred FROM pg_constraint "
+                "WHERE conrelid = 'errors_errorcount'::regclass AND contype = 'f'"
+            )
+            return cursor.fetchall()
+
+    before = keys()
+    ingestion.ingest_current_errors(write(tmp_path, TIES))
+
+    assert keys() == before and len(before) == 1
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ErrorCount.objects.create(step_id=10**9, exit_code=1, site="T2_CH_CERN", count=1)
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
