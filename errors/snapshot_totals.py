@@ -104,19 +104,13 @@ def rebuild_snapshot_totals(sums: SnapshotSums | None = None) -> None:
         sums = sums_in_database()
     SnapshotCellTotal.objects.all().delete()
     SnapshotWorkflowTotal.objects.all().delete()
-    # A thousand rows or so: bulk_create encodes the JSON alike on every database.
-    SnapshotCellTotal.objects.bulk_create(
+    bulk_insert(
+        SnapshotCellTotal,
+        ("exit_code", "site", "total", "steps", "top_steps"),
         [
-            SnapshotCellTotal(
-                exit_code=code,
-                site=site,
-                total=total,
-                steps=steps,
-                top_steps=sums.top_steps.get((code, site), []),
-            )
+            (code, site, total, steps, sums.top_steps.get((code, site), []))
             for code, site, total, steps in sums.cells
         ],
-        batch_size=2000,
     )
     bulk_insert(SnapshotWorkflowTotal, ("workflow_id", "total"), sums.workflows)
     latest = ErrorImport.objects.filter(kind=ErrorImport.Kind.CURRENT).order_by("-finished_at").first()

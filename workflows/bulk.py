@@ -19,9 +19,13 @@ _STORED_AS_IS = {
     "BigIntegerField",
     "BooleanField",
     "CharField",
+    "FloatField",
     "ForeignKey",
     "IntegerField",
+    "OneToOneField",
+    "PositiveBigIntegerField",
     "PositiveIntegerField",
+    "PositiveSmallIntegerField",
     "SmallIntegerField",
     "TextField",
 }
@@ -39,7 +43,8 @@ def _copy_rows(cursor, table: sql.Composable, names: sql.Composable, rows: Itera
 
 
 def _prepared_rows(model, columns: Sequence[str], rows: list[tuple]) -> list[tuple]:
-    """`rows` with each value as Django would store it (a time in UTC text on SQLite)."""
+    """`rows` with each value as Django would store it (a time in UTC text on SQLite, JSON
+    encoded by the field's encoder)."""
     fields = [model._meta.get_field(column) for column in columns]
     convert = [
         (position, field)
@@ -65,7 +70,9 @@ def bulk_insert(model, columns: Sequence[str], rows: list[tuple]) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             names = sql.SQL(", ").join(map(sql.Identifier, db_columns))
-            _copy_rows(cursor, sql.Identifier(model._meta.db_table), names, rows)
+            _copy_rows(
+                cursor, sql.Identifier(model._meta.db_table), names, _prepared_rows(model, columns, rows)
+            )
             return
         quote = connection.ops.quote_name
         table, names, marks = (
