@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from workflows.bulk import (
     bulk_insert,
-    foreign_keys_checked_at_end,
+    constraints_built_at_end,
     in_clause_chunk,
     refresh_planner_statistics,
 )
@@ -321,7 +321,7 @@ def ingest_current_errors(source: str | None = None, *, progress: Progress = Non
         cells, report = prepare(source, ErrorImport.Kind.CURRENT, progress)
         with transaction.atomic():
             first_load = not ErrorCount.objects.exists()
-            with foreign_keys_checked_at_end(ErrorCount) if first_load else nullcontext():
+            with constraints_built_at_end(ErrorCount) if first_load else nullcontext():
                 steps = ensure_cell_steps_of_workflows(cells, progress)
                 wanted = keyed_cells(cells, {name: step_id for name, (step_id, _) in steps.items()})
                 report.created, report.updated, report.deleted = sync_rows(

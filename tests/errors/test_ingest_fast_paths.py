@@ -83,23 +83,32 @@ def test_a_first_load_into_empty_tables_stores_what_a_load_over_old_cells_does(t
     assert len(first[0]) == report.cells > 0
 
 
-def test_a_first_load_leaves_the_cells_foreign_key_as_it_was(tmp_path):
+def test_a_first_load_leaves_the_cells_keys_and_indexes_as_they_were(tmp_path):
     if connection.vendor != "postgresql":
-        pytest.skip("the keys are dropped and added back on PostgreSQL only")
+        pytest.skip("they are dropped and added back on PostgreSQL only")
 
-    def keys():
+    def schema():
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT conname, pg_get_constraintdef(oid), condeferred FROM pg_constraint "
-                "WHERE conrelid = 'errors_errorcount'::regclass AND contype = 'f'"
+                "WHERE conrelid = 'errors_errorcount'::regclass ORDER BY conname"
             )
-            return cursor.fetchall()
+            constraints = cursor.fetchall()
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'errors_errorcount' ORDER BY 1"
+            )
+            return constraints, cursor.fetchall()
 
-    before = keys()
+    before = schema()
     ingestion.ingest_current_errors(write(tmp_path, TIES))
 
-    assert keys() == before and len(before) == 1
+    assert schema() == before
+    assert {definition.split(" (")[0] for _, definition, _ in before[0]} >= {"FOREIGN KEY", "UNIQUE", "CHECK"}
+    assert len(before[1]) == 4  # primary key, unique cell, (site, exit code), exit code
     with pytest.raises(IntegrityError), transaction.atomic():
         ErrorCount.objects.create(step_id=10**9, exit_code=1, site="T2_CH_CERN", count=1)
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    cell = ErrorCount.objects.first()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ErrorCount.objects.create(step_id=cell.step_id, exit_code=cell.exit_code, site=cell.site, count=1)
