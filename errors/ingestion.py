@@ -11,7 +11,7 @@ time (a database lock shared by every process); a second one raises `IngestBusy`
 import json
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -320,8 +320,12 @@ def ingest_current_errors(source: str | None = None, *, progress: Progress = Non
         started_at = timezone.now()
         cells, report = prepare(source, ErrorImport.Kind.CURRENT, progress)
         with transaction.atomic():
-            first_load = not ErrorCount.objects.exists()
-            with constraints_built_at_end(ErrorCount) if first_load else nullcontext():
+            with ExitStack() as first_load:
+                # Into empty tables, keys and indexes are built once after the load (PostgreSQL).
+                if not ErrorCount.objects.exists():
+                    first_load.enter_context(constraints_built_at_end(ErrorCount))
+                    if not Step.objects.exists():
+                        first_load.enter_context(constraints_built_at_end(Step))
                 steps = ensure_cell_steps_of_workflows(cells, progress)
                 wanted = keyed_cells(cells, {name: step_id for name, (step_id, _) in steps.items()})
                 report.created, report.updated, report.deleted = sync_rows(
