@@ -87,22 +87,24 @@ def test_a_first_load_leaves_the_cells_keys_and_indexes_as_they_were(tmp_path):
     if connection.vendor != "postgresql":
         pytest.skip("they are dropped and added back on PostgreSQL only")
 
-    def schema():
+    def schema(table="errors_errorcount"):
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT conname, pg_get_constraintdef(oid), condeferred FROM pg_constraint "
-                "WHERE conrelid = 'errors_errorcount'::regclass ORDER BY conname"
+                "WHERE conrelid = %s::regclass ORDER BY conname",
+                [table],
             )
             constraints = cursor.fetchall()
             cursor.execute(
-                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'errors_errorcount' ORDER BY 1"
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s ORDER BY 1", [table]
             )
             return constraints, cursor.fetchall()
 
-    before = schema()
-    ingestion.ingest_current_errors(write(tmp_path, TIES))
+    before, steps_before = schema(), schema("workflows_step")
+    ingestion.ingest_current_errors(write(tmp_path, TIES))  # into empty cells and steps
 
-    assert schema() == before
+    assert schema() == before and schema("workflows_step") == steps_before
+    assert len(steps_before[1]) == 4  # primary key, name, name for LIKE, workflow
     assert {definition.split(" (")[0] for _, definition, _ in before[0]} >= {"FOREIGN KEY", "UNIQUE", "CHECK"}
     assert len(before[1]) == 4  # primary key, unique cell, (site, exit code), exit code
     with pytest.raises(IntegrityError), transaction.atomic():
