@@ -321,7 +321,7 @@ def ingest_current_errors(source: str | None = None, *, progress: Progress = Non
         cells, report = prepare(source, ErrorImport.Kind.CURRENT, progress)
         with transaction.atomic():
             with ExitStack() as first_load:
-                # Into empty tables, keys and indexes are built once after the load (PostgreSQL).
+                # Into empty tables, keys and indexes are built once after the load.
                 if not ErrorCount.objects.exists():
                     first_load.enter_context(constraints_built_at_end(ErrorCount))
                     if not Step.objects.exists():

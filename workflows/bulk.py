@@ -133,7 +133,11 @@ def constraints_built_at_end(model) -> Iterator[None]:
     of a trigger and a b-tree insert per row (half of a first load's time). For a bulk load
     into an empty table, inside the caller's transaction; if the block raises, that transaction
     must roll back. Until commit the table and the tables it references are locked against
-    readers. Elsewhere it does nothing."""
+    readers. On SQLite, whose keys and unique constraints belong to the table, only the other
+    indexes are dropped and built again."""
+    if connection.vendor == "sqlite":
+        yield from _sqlite_indexes_built_at_end(model)
+        return
     if connection.vendor != "postgresql":
         yield
         return
@@ -166,6 +170,23 @@ def constraints_built_at_end(model) -> Iterator[None]:
                 statement = sql.SQL(definition)
             cursor.execute(statement)
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def _sqlite_indexes_built_at_end(model) -> Iterator[None]:
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        # Indexes of their own (CREATE INDEX ...); a unique constraint's has no SQL and stays.
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL",
+            [model._meta.db_table],
+        )
+        indexes = cursor.fetchall()
+        for name, _ in indexes:
+            cursor.execute(f"DROP INDEX {quote(name)}")
+    yield
+    with connection.cursor() as cursor:
+        for _, definition in indexes:
+            cursor.execute(definition)  # the schema's own text for this very index
 
 
 def refresh_planner_statistics(*models) -> None:
