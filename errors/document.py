@@ -16,6 +16,7 @@ Progress = Callable[[str, int, int], None] | None  # (phase, done, total)
 
 CHECKING = "checking entries"  # the phase a progress callback hears while entries are checked
 _REPORT_EVERY = 5000
+_UNSEEN = object()
 
 
 def _no_problem(_: str) -> str:
@@ -115,6 +116,7 @@ def parse_error_document(
     dropped = 0
     workflow_problems: dict[str, str] = {}
     good_sites: set[str] = set()
+    exit_codes: dict[str, int | None] = {}  # None: not an exit code
     low, high = limits.exit_code_range
     total = len(document)
     for done, (step, codes) in enumerate(document.items()):
@@ -132,9 +134,14 @@ def parse_error_document(
             dropped += 1
             continue
         for code, sites in codes.items():
-            try:
-                exit_code = _exit_code_of(code)
-            except ValueError:
+            # A document repeats a few hundred exit codes over and over: parse each once.
+            exit_code = exit_codes.get(code, _UNSEEN) if isinstance(code, str) else None
+            if exit_code is _UNSEEN:
+                try:
+                    exit_code = exit_codes[code] = _exit_code_of(code)
+                except ValueError:
+                    exit_code = exit_codes[code] = None
+            if exit_code is None:
                 bad.append(f"step {shown(step)}: exit code {shown(code)} is not an integer or NotReported")
                 continue
             if not low <= exit_code <= high:

@@ -11,7 +11,7 @@ time (a database lock shared by every process); a second one raises `IngestBusy`
 import json
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,16 +23,21 @@ from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from workflows.bulk import bulk_insert, in_clause_chunk, refresh_planner_statistics
+from workflows.bulk import (
+    bulk_insert,
+    constraints_built_at_end,
+    in_clause_chunk,
+    refresh_planner_statistics,
+)
 from workflows.models import Step, Workflow
-from workflows.services import describe_workflow_name, ensure_sites, ensure_steps
+from workflows.services import describe_workflow_name, ensure_sites, ensure_steps_of_workflows
 from workflows.sources import SourceError, get_json
 from wwt_project.locks import Busy, job_lock
 
 from . import document as error_document
 from .document import Cell, DocumentLimits, Progress
 from .models import ErrorCount, ErrorImport
-from .snapshot_totals import rebuild_snapshot_totals
+from .snapshot_totals import rebuild_snapshot_totals, sums_of_cells
 
 logger = logging.getLogger(__name__)
 
@@ -193,10 +198,17 @@ def ingestion_lock() -> Iterator[None]:
 
 def ensure_cell_steps(cells: list[Cell], progress: Progress = None) -> dict[str, int]:
     """{step name: id} for the steps of `cells`, creating the missing ones (and workflows)."""
+    return {name: step_id for name, (step_id, _) in ensure_cell_steps_of_workflows(cells, progress).items()}
+
+
+def ensure_cell_steps_of_workflows(
+    cells: list[Cell], progress: Progress = None
+) -> dict[str, tuple[int, int]]:
+    """{step name: (step id, workflow id)} for the steps of `cells`, as ensure_cell_steps."""
     names = {cell[0] for cell in cells}
     if progress:
         progress(STEPS, 0, len(names))
-    step_ids = ensure_steps(names)
+    step_ids = ensure_steps_of_workflows(names)
     # A site seen in errors is a known site: Auto site lists may name it.
     ensure_sites({cell[2] for cell in cells})
     if progress:
@@ -234,27 +246,28 @@ def sync_rows(
     changed counts and, when `delete_missing`, remove rows whose key is gone.
     Returns (created, updated, deleted)."""
     stale_ids: list[int] = []
-    unchanged: set[tuple[int, int, str]] = set()
+    # What is left to write: an unchanged stored row takes its key out (one dict operation
+    # per stored row, no set of unchanged keys to build and filter by).
+    unwritten = dict(wanted)
     updated = deleted = 0
     stored = existing.count() if progress else 0
     for done, (pk, step_id, code, site, count) in enumerate(_stored_rows(existing)):
         if progress and done % REPORT_EVERY == 0:
             progress(COMPARING, done, stored)
-        key = (step_id, code, site)
-        if key not in wanted:
+        wanted_count = unwritten.pop((step_id, code, site), None)
+        if wanted_count is None:
             if delete_missing:
                 stale_ids.append(pk)
                 deleted += 1
-        elif wanted[key] == count:
-            unchanged.add(key)
-        else:
+        elif wanted_count != count:
             # Delete + insert beats a 157k-row bulk_update (one CASE per row).
+            unwritten[(step_id, code, site)] = wanted_count
             stale_ids.append(pk)
             updated += 1
     if progress and stored:
         progress(COMPARING, stored, stored)
     columns = ("step_id", "exit_code", "site", "count", *extra)
-    new_rows = [(*key, count, *extra.values()) for key, count in wanted.items() if key not in unchanged]
+    new_rows = [(*key, count, *extra.values()) for key, count in unwritten.items()]
     writes, written = len(stale_ids) + len(new_rows), 0
     if progress and writes:
         progress(WRITING, 0, writes)
@@ -308,12 +321,20 @@ def ingest_current_errors(source: str | None = None, *, progress: Progress = Non
         started_at = timezone.now()
         cells, report = prepare(source, ErrorImport.Kind.CURRENT, progress)
         with transaction.atomic():
-            wanted = keyed_cells(cells, ensure_cell_steps(cells, progress))
-            report.created, report.updated, report.deleted = sync_rows(
-                ErrorCount, ErrorCount.objects.all(), wanted, {}, delete_missing=True, progress=progress
-            )
+            with ExitStack() as first_load:
+                # Into empty tables, keys and indexes are built once after the load.
+                if not ErrorCount.objects.exists():
+                    first_load.enter_context(constraints_built_at_end(ErrorCount))
+                    if not Step.objects.exists():
+                        first_load.enter_context(constraints_built_at_end(Step))
+                steps = ensure_cell_steps_of_workflows(cells, progress)
+                wanted = keyed_cells(cells, {name: step_id for name, (step_id, _) in steps.items()})
+                report.created, report.updated, report.deleted = sync_rows(
+                    ErrorCount, ErrorCount.objects.all(), wanted, {}, delete_missing=True, progress=progress
+                )
             record_import(report, started_at)
-            rebuild_snapshot_totals()
+            # Every stored cell is in `wanted`: summing it beats summing the table again.
+            rebuild_snapshot_totals(sums_of_cells(wanted, dict(steps.values())))
         if reshaped(report):
             refresh_planner_statistics(ErrorCount, Step, Workflow)
     return report

@@ -3,15 +3,15 @@ ingestion beside the totals of errors/snapshot_totals.py: the distinct counts ta
 second at 20,000 workflows on PostgreSQL, which no page should make an operator wait for.
 errors/selectors/site_context.py reads them while the latest import's totals are built."""
 
-from .models import ErrorCount, SnapshotSiteTotal
-from .selectors.cells import site_totals
+from .models import SnapshotSiteTotal
 
 
-def rebuild_site_totals() -> None:
-    """Replace the stored per-site sums with those of the cells now in ErrorCount. Runs in
-    rebuild_snapshot_totals(), inside the ingestion's transaction."""
+def rebuild_site_totals(sites: list[tuple[str, int, int, int]]) -> None:
+    """Replace the stored per-site sums with `sites` ((site, failed jobs, workflows, steps)
+    rows, as site_totals() gives them). Runs in rebuild_snapshot_totals(), inside the
+    ingestion's transaction."""
     SnapshotSiteTotal.objects.all().delete()
     SnapshotSiteTotal.objects.bulk_create(
         SnapshotSiteTotal(site=site, errors=errors, workflows=workflows, steps=steps)
-        for site, errors, workflows, steps in site_totals(ErrorCount.objects.all())
+        for site, errors, workflows, steps in sites
     )

@@ -53,7 +53,7 @@ _INSERT_NEW_STEPS = (
     "WHERE NOT EXISTS (SELECT 1 FROM {step} t WHERE t.name = s.name) "
     "ORDER BY s.seq ON CONFLICT DO NOTHING"
 )
-_STAGED_STEP_IDS = "SELECT s.name, t.id FROM {staged} s JOIN {step} t ON t.name = s.name"
+_STAGED_STEP_IDS = "SELECT s.name, t.id, t.workflow_id FROM {staged} s JOIN {step} t ON t.name = s.name"
 # An unlinked ACDC's original: the workflow ReqMgr2 named, else the oldest non-ACDC workflow of
 # its prep ID; never itself. {original_name} reads the JSON key as text on each database.
 _ACDC_ORIGINAL = (
@@ -133,23 +133,34 @@ def link_acdcs_to_originals() -> int:
 def ensure_steps(step_names: set[str]) -> dict[str, int]:
     """{step name: id}, creating the missing steps (and workflows) in bulk: the names are
     staged once and written and read back by set-based statements, so a first load on empty
-    tables costs no per-name look-up and a repeat load no IN lists."""
+    tables costs no per-name look-up; when every step is stored already (a repeat load) the
+    staged names' one join answers and no workflow is staged."""
+    return {name: step_id for name, (step_id, _) in ensure_steps_of_workflows(step_names).items()}
+
+
+def ensure_steps_of_workflows(step_names: set[str]) -> dict[str, tuple[int, int]]:
+    """{step name: (step id, workflow id)}, creating the missing steps and workflows as
+    ensure_steps does."""
     if not step_names:
         return {}
     names = sorted(step_names)
-    workflows = sorted({name.split("/")[1] for name in names})
     step_rows = ((seq, name, name.split("/")[1]) for seq, name in enumerate(names))
     with (
         transaction.atomic(),
-        _staged_workflows(workflows) as staged_workflows,
         staging_table("wwt_staged_steps", _STAGED_STEP_COLUMNS, step_rows) as staged,
         connection.cursor() as cursor,
     ):
-        if _insert_staged_workflows(cursor, staged_workflows):
-            link_acdcs_to_originals()
-        cursor.execute(_sql(_INSERT_NEW_STEPS, staged))
         cursor.execute(_sql(_STAGED_STEP_IDS, staged))
-        return dict(cursor.fetchall())
+        found = cursor.fetchall()
+        if len(found) < len(names):  # else (a repeat load) no workflow needs staging
+            workflows = sorted({name.split("/")[1] for name in names})
+            with _staged_workflows(workflows) as staged_workflows:
+                if _insert_staged_workflows(cursor, staged_workflows):
+                    link_acdcs_to_originals()
+            cursor.execute(_sql(_INSERT_NEW_STEPS, staged))
+            cursor.execute(_sql(_STAGED_STEP_IDS, staged))
+            found = cursor.fetchall()
+        return {name: (step_id, workflow_id) for name, step_id, workflow_id in found}
 
 
 # Sites ------------------------------------------------------------------------------------

@@ -6,11 +6,15 @@ Prints, as medians of RUNS runs: the first load (empty tables) against the issue
 against its floor, a bare COPY (PostgreSQL) or executemany (SQLite) of the same workflow, step
 and cell rows into plain unindexed tables made in the same run; the repeat load (the same
 document again); the page warm-up every ingestion path ends with (errors.caches.warm_page_caches,
-timed on its own); and the history append of the snapshot.
+timed on its own); and the history append of the snapshot. Beside the wall-clock runs it
+prints the CPU seconds each load cost this process and, on a PostgreSQL server on this machine,
+its backend: steadier than wall-clock times on a busy machine.
 """
 
 import json
+import os
 import time
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -40,6 +44,34 @@ def _timed(func) -> float:
     start = time.perf_counter()
     func()
     return time.perf_counter() - start
+
+
+def _backend_cpu() -> float | None:
+    """CPU seconds the PostgreSQL backend of this connection has used, when it runs here."""
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _cpu_timed(func, cpu: list) -> float:
+    """`func`'s wall-clock time; appends (this process's, backend's) CPU seconds to `cpu`."""
+    backend, own = _backend_cpu(), time.process_time()
+    wall = _timed(func)
+    own = time.process_time() - own
+    after = _backend_cpu()
+    cpu.append((own, None if backend is None or after is None else after - backend))
+    return wall
+
+
+def _cpu_text(cpu: list) -> str:
+    return ", ".join(f"{own:.2f}+{'?' if backend is None else f'{backend:.2f}'}" for own, backend in cpu)
 
 
 def floor_rows(path) -> tuple[list[tuple], list[tuple], list[tuple]]:
@@ -96,12 +128,13 @@ def test_ingest_benchmark(transactional_db, tmp_path, n_workflows):
     rows = floor_rows(path)
 
     first, repeat, warm, append, floor = [], [], [], [], []
+    first_cpu, repeat_cpu, floor_cpu = [], [], []
     for _ in range(RUNS):
         _empty()
-        floor.append(_timed(lambda: bare_load(rows)))
-        first.append(_timed(load))
+        floor.append(_cpu_timed(lambda: bare_load(rows), floor_cpu))
+        first.append(_cpu_timed(load, first_cpu))
         warm.append(_timed(_warm))
-        repeat.append(_timed(load))
+        repeat.append(_cpu_timed(load, repeat_cpu))
         append.append(_timed(history.update_history))
     report = load()
     assert report.cells == ErrorCount.objects.count() == len(rows[2])
@@ -110,6 +143,8 @@ def test_ingest_benchmark(transactional_db, tmp_path, n_workflows):
     print(
         f"\n[ingest] {vendor} workflows={report.workflows} steps={report.steps} cells={report.cells}; "
         f"runs: first {', '.join(f'{t:.2f}' for t in first)}, repeat {', '.join(f'{t:.2f}' for t in repeat)}"
+        f"\n[ingest] CPU s (this process + database backend): floor {_cpu_text(floor_cpu)}; "
+        f"first {_cpu_text(first_cpu)}; repeat {_cpu_text(repeat_cpu)}"
     )
     floor_name = "bare COPY" if vendor == "postgresql" else "bare executemany"
     targets.report(
