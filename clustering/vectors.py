@@ -56,8 +56,9 @@ class Vocabulary:
     @classmethod
     def from_cells(cls, *cells: Cells) -> "Vocabulary":
         codes = np.unique(np.concatenate([c.exit_code for c in cells])) if cells else np.array([], int)
-        sites = np.unique(np.concatenate([c.site for c in cells])) if cells else np.array([], str)
-        return cls(exit_codes=codes.astype(np.int64), sites=sites.astype(str))
+        # A set of the few distinct sites: np.unique would sort every cell's site text.
+        sites = np.array(sorted(set().union(*(c.site.tolist() for c in cells))), dtype=str)
+        return cls(exit_codes=codes.astype(np.int64), sites=sites)
 
     def with_pairs(self, *cells: Cells, max_pairs: int, min_samples: int = 2) -> "Vocabulary":
         """This vocabulary plus the (exit code, site) pairs found in at least `min_samples`
