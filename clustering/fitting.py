@@ -139,15 +139,13 @@ def cluster_summary(
     import numpy as np
 
     from . import kmeans
-    from .vectors import count_matrix
+    from .vectors import count_matrix, site_count_matrix
 
     sizes = np.bincount(labels, minlength=n_clusters) if len(labels) else np.zeros(n_clusters, int)
     codes = count_matrix(
         current.cells.sample, current.cells.exit_code, current.cells.count, vocabulary.exit_codes, current.n
     )
-    sites = count_matrix(
-        current.cells.sample, current.cells.site, current.cells.count, vocabulary.sites, current.n
-    )
+    sites = site_count_matrix(current.cells, vocabulary.sites, current.n)
     top_codes = kmeans.top_columns(codes, labels, n_clusters) if len(labels) else [[]] * n_clusters
     top_sites = kmeans.top_columns(sites, labels, n_clusters) if len(labels) else [[]] * n_clusters
     return [

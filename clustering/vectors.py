@@ -36,12 +36,26 @@ class Shell:
 
 @dataclass(frozen=True)
 class Cells:
-    """Error cells as parallel arrays: sample index, exit code, site, count."""
+    """Error cells as parallel arrays: sample index, exit code, site (text), count. A loader that
+    numbered the sites also gives `site_names` (distinct, sorted) and each cell's
+    `site_index` into them, so a site's column is looked up once per site, not per cell."""
 
     sample: np.ndarray
     exit_code: np.ndarray
     site: np.ndarray
     count: np.ndarray
+    site_names: np.ndarray | None = None
+    site_index: np.ndarray | None = None
+
+    def distinct_sites(self) -> set[str]:
+        return set((self.site if self.site_names is None else self.site_names).tolist())
+
+    def site_columns(self, axes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Column of each cell's site on `axes` (sorted), and a mask of the cells whose site is on it."""
+        if self.site_names is None:
+            return _axis_index(self.site, axes)
+        column, known = _axis_index(self.site_names, axes)
+        return column[self.site_index], known[self.site_index]
 
 
 @dataclass(frozen=True)
@@ -56,8 +70,9 @@ class Vocabulary:
     @classmethod
     def from_cells(cls, *cells: Cells) -> "Vocabulary":
         codes = np.unique(np.concatenate([c.exit_code for c in cells])) if cells else np.array([], int)
-        sites = np.unique(np.concatenate([c.site for c in cells])) if cells else np.array([], str)
-        return cls(exit_codes=codes.astype(np.int64), sites=sites.astype(str))
+        # A set of the few distinct sites: np.unique would sort every cell's site text.
+        sites = np.array(sorted(set().union(*(c.distinct_sites() for c in cells))), dtype=str)
+        return cls(exit_codes=codes.astype(np.int64), sites=sites)
 
     def with_pairs(self, *cells: Cells, max_pairs: int, min_samples: int = 2) -> "Vocabulary":
         """This vocabulary plus the (exit code, site) pairs found in at least `min_samples`
@@ -102,7 +117,7 @@ def pair_keys(cells: Cells, vocabulary: Vocabulary) -> tuple[np.ndarray, np.ndar
     (code column × number of sites + site column), and a mask of the cells whose code
     and site are both on the axes (the keys of the others mean nothing)."""
     code, code_known = _axis_index(cells.exit_code, vocabulary.exit_codes)
-    site, site_known = _axis_index(cells.site, vocabulary.sites)
+    site, site_known = cells.site_columns(vocabulary.sites)
     return code.astype(np.int64) * len(vocabulary.sites) + site, code_known & site_known
 
 
@@ -110,8 +125,18 @@ def count_matrix(samples: np.ndarray, values: np.ndarray, counts: np.ndarray, ax
     """A CSR matrix (n × len(axes)) summing `counts` per (sample, axis value).
     Values not on `axes` are dropped (a code unseen when the model was fitted)."""
     column, known = _axis_index(values, axes)
+    return _summed(samples, column, known, counts, n, len(axes))
+
+
+def site_count_matrix(cells: Cells, axes: np.ndarray, n: int) -> sparse.csr_matrix:
+    """`count_matrix` of the cells' sites on `axes`."""
+    column, known = cells.site_columns(axes)
+    return _summed(cells.sample, column, known, cells.count, n, len(axes))
+
+
+def _summed(samples, column, known, counts, n: int, width: int) -> sparse.csr_matrix:
     matrix = sparse.coo_matrix(
-        (counts[known].astype(np.float64), (samples[known], column[known])), shape=(n, len(axes))
+        (counts[known].astype(np.float64), (samples[known], column[known])), shape=(n, width)
     )
     return matrix.tocsr()  # duplicates (several steps of one workflow) are summed here
 
@@ -129,7 +154,7 @@ def workflow_vectors(
 ) -> sparse.csr_matrix:
     """The concatenated shell positions of `n` samples (rows) from their error cells."""
     codes = count_matrix(cells.sample, cells.exit_code, cells.count, vocabulary.exit_codes, n)
-    sites = count_matrix(cells.sample, cells.site, cells.count, vocabulary.sites, n)
+    sites = site_count_matrix(cells, vocabulary.sites, n)
     return sparse.hstack([shell_positions(codes, errorcode), shell_positions(sites, sitename)], format="csr")
 
 
@@ -138,7 +163,7 @@ def log_counts(cells: Cells, n: int, vocabulary: Vocabulary) -> sparse.csr_matri
     site and per known (exit code, site) pair, so which code failed where is kept.
     Codes, sites and pairs not in `vocabulary` are dropped."""
     codes = count_matrix(cells.sample, cells.exit_code, cells.count, vocabulary.exit_codes, n)
-    sites = count_matrix(cells.sample, cells.site, cells.count, vocabulary.sites, n)
+    sites = site_count_matrix(cells, vocabulary.sites, n)
     keys, known = pair_keys(cells, vocabulary)
     pairs = count_matrix(cells.sample[known], keys[known], cells.count[known], vocabulary.pairs, n)
     matrix = sparse.hstack([codes, sites, pairs], format="csr")

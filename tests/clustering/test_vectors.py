@@ -126,3 +126,24 @@ def test_pairs_unknown_to_the_vocabulary_are_ignored():
     later = cells([(0, 84, "B", 4), (0, 99999, "Z", 4)])
     features = log_counts(later, 1, vocabulary).toarray()[0]
     np.testing.assert_allclose(features, np.log1p([4, 0, 0, 4, 0, 0]))
+
+
+def test_numbered_sites_give_the_same_vectors_and_features():
+    table = cells([(0, 84, "B", 2), (0, 85, "A", 3), (1, 85, "C", 5), (1, 84, "B", 1)])
+    names = np.array(["A", "B", "C"])
+    numbered = Cells(
+        table.sample, table.exit_code, table.site, table.count, site_names=names,
+        site_index=np.searchsorted(names, table.site),
+    )  # fmt: skip
+    # A vocabulary without site C: cells at an unknown site are dropped either way.
+    vocabulary = Vocabulary(exit_codes=np.array([84, 85]), sites=np.array(["A", "B"]))
+    assert Vocabulary.from_cells(numbered).sites.tolist() == Vocabulary.from_cells(table).sites.tolist()
+    shell = Shell(distance=1.0, width=0.25, midpoint=10.0)
+    np.testing.assert_array_equal(
+        workflow_vectors(numbered, 2, vocabulary, shell, shell).toarray(),
+        workflow_vectors(table, 2, vocabulary, shell, shell).toarray(),
+    )
+    with_pairs = vocabulary.with_pairs(table, max_pairs=10, min_samples=1)
+    np.testing.assert_array_equal(
+        log_counts(numbered, 2, with_pairs).toarray(), log_counts(table, 2, with_pairs).toarray()
+    )
