@@ -26,3 +26,9 @@ def train_predictor() -> dict:
     except ClusteringError as exc:
         return {"predictor": None, "message": str(exc)}
     return {"predictor": predictor.pk, "message": f"trained on {predictor.samples} submitted actions"}
+
+
+@shared_task(acks_late=True)
+def store_suggestions() -> dict:
+    """Every current workflow's suggestion with the latest predictor, for the workflow page."""
+    return {"stored": prediction.store_suggestions()}

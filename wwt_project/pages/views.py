@@ -54,9 +54,10 @@ def see_workflow(request):
     snapshot, problem = snapshot_or_problem(request)
     if problem:
         return problem
-    # The panels computed from the fit and the model are cached per snapshot (already resolved).
+    # The similar panel's ranking is cached per snapshot (already resolved); the suggestion is
+    # the one the worker stored for the current snapshot.
     snapshot_name = snapshot_key(snapshot)
-    suggestion = prediction.suggestion_for_page(workflow, snapshot_name)
+    suggestion = prediction.suggestion_for_page(workflow, snapshot)
     prefill = None
     if request.GET.get("prefill") == "suggestion" and suggestion.suggestion:
         prefill = Prefill(
