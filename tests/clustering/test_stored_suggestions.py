@@ -8,8 +8,8 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from clustering import jobs, placement, prediction
-from clustering.models import StoredSuggestion
 from clustering.model_files import load_model
+from clustering.models import StoredSuggestion
 from clustering.vectors import Cells, Vocabulary, distances_to, workflow_vectors
 from errors import caches
 from errors.models import ErrorImport
