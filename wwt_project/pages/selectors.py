@@ -1,9 +1,42 @@
 """Reads of the workflow page that join workflows with their current error totals."""
 
+from django.conf import settings
 from django.db.models import Q, Sum
 
-from errors.selectors.snapshot import ShownSnapshot
+from errors.selectors.snapshot import ShownSnapshot, digest
+from errors.selectors.workflow import workflow_error_tables
 from workflows.models import Workflow
+from workflows.selectors import SourceAnswer
+from wwt_project.cache import soft_cache
+
+
+def error_tables_seconds() -> int:
+    """How long the error tables (and their rendered section) are kept: as long as the
+    snapshot's site sums they show (errors.selectors.site_context), so both age together."""
+    return settings.WWT["cache"]["errors_minutes"] * 60
+
+
+def error_tables_key(workflow: Workflow, snapshot_name: str, statuses: SourceAnswer) -> str:
+    """What the workflow's error tables depend on besides the clock: the snapshot
+    (errors.selectors.snapshot_key; "" names none, and nothing is cached), the workflow and the
+    stored site status. "" when they are not to be cached."""
+    if not snapshot_name:
+        return ""
+    stored = sorted((statuses.value or {}).items())
+    status = (statuses.configured, statuses.problem, statuses.extra.get("fetched_at"), stored)
+    return f"{snapshot_name}:{workflow.pk}:{digest(*status)}"
+
+
+def error_tables(workflow: Workflow, statuses: SourceAnswer, snapshot: ShownSnapshot, key: str) -> list[dict]:
+    """errors.selectors.workflow_error_tables of `workflow` in `snapshot`, cached under `key`
+    (error_tables_key; "" computes them every time)."""
+    cache_key = f"wwt:pages:error-tables:{key}" if key else None
+    tables = soft_cache("get", cache_key) if cache_key else None
+    if tables is None:
+        tables = workflow_error_tables(workflow, statuses.value or {}, snapshot)
+        if cache_key:
+            soft_cache("set", cache_key, tables, error_tables_seconds())
+    return tables
 
 
 def related_workflows(workflow: Workflow, snapshot: ShownSnapshot | None = None) -> list[dict]:

@@ -18,7 +18,7 @@ from errors import data_schemas, log_samples
 from errors.selectors import explanations as error_selectors
 from errors.selectors.messages import workflow_messages
 from errors.selectors.snapshot import snapshot_key
-from errors.selectors.workflow import site_verdict, workflow_error_tables
+from errors.selectors.workflow import site_verdict
 from errors.views import snapshot_or_problem
 from workflows import selectors as workflow_selectors
 from workflows.forms import WorkflowForm
@@ -67,7 +67,9 @@ def see_workflow(request):
             note=suggestion.suggestion.form_note(),
         )
     statuses = workflow_selectors.site_status_answer()
-    tables = workflow_error_tables(workflow, statuses.value or {}, snapshot)
+    # The tables and their rendered section are cached together (the template's {% cache %}).
+    errors_key = selectors.error_tables_key(workflow, snapshot_name, statuses)
+    tables = selectors.error_tables(workflow, statuses, snapshot, errors_key)
     codes = sorted({row["exit_code"] for table in tables for row in table["rows"]})
     procedures = error_selectors.procedures_for(codes)
     parameters = error_selectors.procedure_parameters(workflow, procedures)
@@ -81,6 +83,8 @@ def see_workflow(request):
     context = {
         "workflow": workflow,
         "tables": tables,
+        "errors_key": errors_key,
+        "errors_seconds": selectors.error_tables_seconds(),
         "total": sum(table["total"] for table in tables),
         "site_verdict": site_verdict(tables),
         "procedures": [
