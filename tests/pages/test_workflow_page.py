@@ -239,3 +239,13 @@ def test_the_error_tables_are_read_from_the_cache_until_the_snapshot_or_the_site
     ingest(tmp_path, {STEP: {"84": {"T2_CH_CERN": 7}}}, "next.json")
     html = see(client, WORKFLOW)
     assert "7 in 1 step" in html and '<td class="num"><strong>12</strong></td>' not in html
+
+
+def test_the_layout_names_the_last_refresh_from_the_snapshot_the_page_already_read(client, workflow_errors):
+    from errors.selectors.snapshot import last_refresh
+
+    refresh = last_refresh()
+    with CaptureQueriesContext(connection) as context:
+        html = see(client, WORKFLOW)
+    assert f"Data refreshed {refresh.finished_at:%Y-%m-%d %H:%M} UTC" in html
+    assert len([q for q in context.captured_queries if 'FROM "errors_errorimport"' in q["sql"]]) == 1

@@ -107,6 +107,9 @@ def see_workflow(request):
         "suggestion": suggestion,
         "snapshot": snapshot,
     }
+    if snapshot.id is not None and not snapshot.pinned:
+        # The current snapshot is the last refresh the layout names: no second query for it.
+        context["last_refresh"] = snapshot
     # The errors as data (the panels from outside sources have their own pages and the API).
     data = {
         "snapshot": snapshot,
