@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Subquery
 
 from actions.models import ActionSubmission
 from errors.models import ErrorCount
@@ -254,7 +254,16 @@ def suggestion_for_page(workflow: Workflow, snapshot: ShownSnapshot | None = Non
     """The workflow page's suggestion, or why there is none, as the worker stored it for the
     current snapshot and the latest predictor (`snapshot`: the page's, to save a query). None
     stored yet (errors or model just changed): "being computed", and the computation is queued.
-    Never raises, never loads the model: two queries (three without a stored one)."""
+    Never raises, never loads the model: one query when the suggestion is stored."""
+    snapshot_id = _current_snapshot_id(snapshot)
+    latest = Predictor.objects.exclude(model_file="").order_by("-trained_at").values("pk")[:1]
+    stored = (
+        StoredSuggestion.objects.select_related("predictor")
+        .filter(workflow=workflow, snapshot_id=snapshot_id, predictor_id=Subquery(latest))
+        .first()
+    )
+    if stored is not None:
+        return _from_stored(stored, stored.predictor)
     predictor = latest_predictor()
     if predictor is None:
         submitted = ActionSubmission.objects.count()
@@ -269,14 +278,8 @@ def suggestion_for_page(workflow: Workflow, snapshot: ShownSnapshot | None = Non
             None,
             "no model",
             f"no model trained yet ({submitted} submitted actions are enough): it is trained "
-            "by the daily \"train action predictor\" job, or `manage.py train_predictor`",
+            'by the daily "train action predictor" job, or `manage.py train_predictor`',
         )
-    snapshot_id = _current_snapshot_id(snapshot)
-    stored = StoredSuggestion.objects.filter(
-        workflow=workflow, predictor=predictor, snapshot_id=snapshot_id
-    ).first()
-    if stored is not None:
-        return _from_stored(stored, predictor)
     if not ErrorCount.objects.filter(step__workflow=workflow).exists():
         return _no_errors()
     not_queued = queue_suggestions(predictor.pk, snapshot_id)

@@ -13,6 +13,7 @@ from clustering.models import StoredSuggestion
 from clustering.vectors import Cells, Vocabulary, distances_to, workflow_vectors
 from errors import caches
 from errors.models import ErrorImport
+from errors.selectors.snapshot import ShownSnapshot
 from tests.clustering.conftest import add_errors
 from tests.clustering.synthetic import make_action_history
 
@@ -152,3 +153,13 @@ def test_the_plain_ranking_gives_the_distances_of_the_fits_vectors(width, settin
         names[i]: round(float(expected[n]), 4) for n, i in enumerate(ids) if i != alpha.pk
     }
     assert [entry.distance for entry in similar] == sorted(entry.distance for entry in similar)
+
+
+def test_a_stored_suggestion_is_one_query(django_assert_num_queries):
+    make_action_history(40)
+    prediction.train_predictor()
+    workflow = add_errors("wf_memory", [(50660, "T2_CH_CERN", 80)])
+    prediction.store_suggestions()
+    with django_assert_num_queries(1):  # the page's snapshot given: the row with its predictor
+        page = prediction.suggestion_for_page(workflow, ShownSnapshot(None, None))
+    assert page.suggestion.action == "acdc" and page.suggestion.samples == 40

@@ -214,7 +214,7 @@ def test_queries_do_not_grow_with_the_data(client, db, tmp_path, empty_cache, dj
         client.get("/seeworkflow", {"workflow": big_name})
 
 
-def test_the_error_tables_are_read_from_the_cache_until_the_snapshot_or_the_site_status_changes(
+def test_the_error_tables_and_related_workflows_are_read_from_the_cache_until_the_snapshot_changes(
     client, tmp_path, workflow_errors, settings
 ):
     from django.utils import timezone
@@ -230,6 +230,7 @@ def test_the_error_tables_are_read_from_the_cache_until_the_snapshot_or_the_site
     with CaptureQueriesContext(connection) as context:
         see(client, WORKFLOW)
     assert not [q for q in context.captured_queries if 'AS "step__name"' in q["sql"]]  # cells cached
+    assert not [q for q in context.captured_queries if 'AS "errors"' in q["sql"]]  # related totals cached
     assert count_queries(client, WORKFLOW) == first
     # The site status changes: the tables show it at once.
     Site.objects.filter(name="T1_US_FNAL").update(status="drain", status_checked_at=timezone.now())
@@ -239,6 +240,7 @@ def test_the_error_tables_are_read_from_the_cache_until_the_snapshot_or_the_site
     ingest(tmp_path, {STEP: {"84": {"T2_CH_CERN": 7}}}, "next.json")
     html = see(client, WORKFLOW)
     assert "7 in 1 step" in html and '<td class="num"><strong>12</strong></td>' not in html
+    assert ACDC in html and "(0 errors)" in html
 
 
 def test_the_layout_names_the_last_refresh_from_the_snapshot_the_page_already_read(client, workflow_errors):

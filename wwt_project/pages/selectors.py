@@ -39,11 +39,27 @@ def error_tables(workflow: Workflow, statuses: SourceAnswer, snapshot: ShownSnap
     return tables
 
 
-def related_workflows(workflow: Workflow, snapshot: ShownSnapshot | None = None) -> list[dict]:
+def related_workflows(
+    workflow: Workflow, snapshot: ShownSnapshot | None = None, snapshot_name: str = ""
+) -> list[dict]:
     """The original and the ACDCs sharing the workflow's prep ID, with their error totals in
-    `snapshot` (default: the current errors; one query); [] when the name shows no prep ID."""
+    `snapshot` (default: the current errors; one query); [] when the name shows no prep ID.
+    Cached per `snapshot_name` (errors.selectors.snapshot_key, which changes with the prep IDs
+    ReqMgr2 gives too) when one is given."""
     if not workflow.prep_id:
         return []
+    key = None
+    if snapshot_name:
+        key = f"wwt:pages:related:{snapshot_name}:{workflow.pk}:{digest(workflow.prep_id)}"
+    related = soft_cache("get", key) if key else None
+    if related is None:
+        related = _related_workflows(workflow, snapshot)
+        if key:
+            soft_cache("set", key, related, error_tables_seconds())
+    return related
+
+
+def _related_workflows(workflow: Workflow, snapshot: ShownSnapshot | None) -> list[dict]:
     if snapshot is not None and snapshot.pinned:
         errors = Sum("steps__pinned_errors__count", filter=Q(steps__pinned_errors__snapshot_id=snapshot.id))
     else:

@@ -98,7 +98,7 @@ def see_workflow(request):
         "refresh_queued": services.refresh_queued(workflow),
         "whitelist": whitelist,
         "site_status": statuses,
-        "related": selectors.related_workflows(workflow, snapshot),
+        "related": selectors.related_workflows(workflow, snapshot, snapshot_name),
         "links": workflow_selectors.outside_links(workflow),
         "similar_panel": placement.similar_panel(
             workflow, snapshot_name, show_all=request.GET.get("all_similar") == "1"
