@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.db import transaction
-from django.db.models import QuerySet, Subquery
+from django.db.models import CharField, FloatField, JSONField, OuterRef, QuerySet, Subquery, TextField
 
 from actions.models import ActionSubmission
 from errors.models import ErrorCount
@@ -256,15 +256,9 @@ def suggestion_for_page(workflow: Workflow, snapshot: ShownSnapshot | None = Non
     stored yet (errors or model just changed): "being computed", and the computation is queued.
     Never raises, never loads the model: one query when the suggestion is stored."""
     snapshot_id = _current_snapshot_id(snapshot)
-    latest = Predictor.objects.exclude(model_file="").order_by("-trained_at").values("pk")[:1]
-    stored = (
-        StoredSuggestion.objects.select_related("predictor")
-        .filter(workflow=workflow, snapshot_id=snapshot_id, predictor_id=Subquery(latest))
-        .first()
-    )
-    if stored is not None:
-        return _from_stored(stored, stored.predictor)
-    predictor = latest_predictor()
+    predictor = _latest_with_stored(workflow, snapshot_id)
+    if predictor is not None and predictor.stored_id is not None:
+        return _from_stored(_stored_of(predictor), predictor)
     if predictor is None:
         submitted = ActionSubmission.objects.count()
         if submitted < MIN_SUBMISSIONS:
@@ -288,6 +282,38 @@ def suggestion_for_page(workflow: Workflow, snapshot: ShownSnapshot | None = Non
         COMPUTING,
         "the suggestion for the current errors is being computed in the background: reload in a moment"
         + (f" (not queued: {not_queued})" if not_queued else ""),
+    )
+
+
+# The stored suggestion's fields, read with the latest predictor in one query.
+STORED_FIELDS = {
+    "why_not": CharField(),
+    "detail": TextField(),
+    "action": CharField(),
+    "probability": FloatField(),
+    "parameters": JSONField(),
+}
+
+
+def _latest_with_stored(workflow: Workflow, snapshot_id: int | None) -> Predictor | None:
+    """The latest predictor, annotated with `workflow`'s suggestion stored for it and the
+    snapshot `snapshot_id` (`stored_id` None when there is none): one query."""
+    stored = StoredSuggestion.objects.filter(
+        workflow=workflow, snapshot_id=snapshot_id, predictor=OuterRef("pk")
+    )
+    columns = {f"stored_{name}": Subquery(stored.values(name)[:1], output_field=field)
+               for name, field in STORED_FIELDS.items()}  # fmt: skip
+    return (
+        Predictor.objects.exclude(model_file="")
+        .order_by("-trained_at")
+        .annotate(stored_id=Subquery(stored.values("pk")[:1]), **columns)
+        .first()
+    )
+
+
+def _stored_of(predictor: Predictor) -> StoredSuggestion:
+    return StoredSuggestion(
+        predictor=predictor, **{name: getattr(predictor, f"stored_{name}") for name in STORED_FIELDS}
     )
 
 
