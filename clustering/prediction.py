@@ -24,6 +24,7 @@ from actions.models import ActionSubmission
 from errors.models import ErrorCount
 from errors.selectors.snapshot import ShownSnapshot, last_refresh
 from workflows.models import Workflow
+from wwt_project.locks import Busy, job_lock
 from wwt_project.queue import send_once
 
 from .exceptions import ClusteringError
@@ -191,7 +192,10 @@ def train_predictor(progress: Callable[[str], None] | None = None) -> Predictor:
     predictor.model_file = str(path)
     predictor.save(update_fields=["model_file"])
     keep_last_model_files(Predictor.objects.order_by("-pk"))
-    store_suggestions(predictor)
+    try:
+        store_suggestions(predictor)
+    except Busy:  # another run is storing them: the worker does it again for this predictor
+        queue_suggestions(predictor.pk, _current_snapshot_id())
     return predictor
 
 
@@ -233,6 +237,7 @@ COMPUTING = "computing"
 # Long enough for the worker to compute every workflow's suggestion, short enough that a lost
 # task is queued again soon by the next page view.
 QUEUED_SECONDS = 10 * 60
+SUGGESTIONS_LOCK = "store suggestions"
 # Rows of dense features per predict_proba call: bounds the worker's memory at any size.
 CHUNK = 2000
 
@@ -361,7 +366,13 @@ def store_suggestions(predictor: Predictor | None = None) -> int:
     """Compute the suggestion of every workflow with current errors with `predictor` (default:
     the latest) and store them, tagged with it and the current snapshot, replacing every stored
     one in one transaction. A model that cannot be read is stored as each one's why-not.
-    Returns how many were stored (0 without a predictor)."""
+    Returns how many were stored (0 without a predictor); raises Busy while another run holds
+    the "store suggestions" lock (two would replace the same rows at once)."""
+    with job_lock(SUGGESTIONS_LOCK):
+        return _store_suggestions(predictor)
+
+
+def _store_suggestions(predictor: Predictor | None) -> int:
     predictor = predictor or latest_predictor()
     if predictor is None:
         return 0

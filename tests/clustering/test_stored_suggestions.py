@@ -155,6 +155,7 @@ def test_the_plain_ranking_gives_the_distances_of_the_fits_vectors(width, settin
     assert [entry.distance for entry in similar] == sorted(entry.distance for entry in similar)
 
 
+@pytest.mark.pg_too
 def test_a_stored_suggestion_is_one_query(django_assert_num_queries):
     make_action_history(40)
     prediction.train_predictor()
@@ -163,3 +164,22 @@ def test_a_stored_suggestion_is_one_query(django_assert_num_queries):
     with django_assert_num_queries(1):  # the page's snapshot given: the row with its predictor
         page = prediction.suggestion_for_page(workflow, ShownSnapshot(None, None))
     assert page.suggestion.action == "acdc" and page.suggestion.samples == 40
+
+
+@pytest.mark.pg_too
+def test_one_run_stores_the_suggestions_at_a_time_and_a_training_meanwhile_queues_its_own(
+    django_capture_on_commit_callbacks,
+):
+    from wwt_project.locks import Busy, job_lock
+
+    make_action_history(40)
+    workflow = add_errors("wf_memory", [(50660, "T2_CH_CERN", 80)])
+    cache.clear()
+    with job_lock(prediction.SUGGESTIONS_LOCK):
+        with pytest.raises(Busy):
+            prediction.store_suggestions()
+        with django_capture_on_commit_callbacks() as queued:
+            predictor = prediction.train_predictor()  # trained all the same
+    assert len(queued) == 1 and not StoredSuggestion.objects.exists()
+    queued[0]()  # the worker, once the other run is done
+    assert StoredSuggestion.objects.get(workflow=workflow).predictor == predictor
