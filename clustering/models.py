@@ -83,3 +83,24 @@ class Predictor(models.Model):
 
     def __str__(self):
         return f"action predictor of {self.trained_at:%Y-%m-%d %H:%M}"
+
+
+class StoredSuggestion(models.Model):
+    """A workflow's suggested action (or why there is none), computed by the worker for every
+    workflow with current errors, so the web process never loads the predictor (scikit-learn,
+    numpy). Valid for one predictor and one snapshot of current errors; the page treats a row
+    of another as missing ("being computed")."""
+
+    workflow = models.OneToOneField(Workflow, on_delete=models.CASCADE, related_name="stored_suggestion")
+    predictor = models.ForeignKey(Predictor, on_delete=models.CASCADE, related_name="+")
+    # The ErrorImport (kind current) that was the current snapshot when computed; None before any.
+    snapshot_id = models.BigIntegerField(null=True, blank=True)
+    # "" with an action; else why not: "unseen" or "unreadable" (prediction.PageSuggestion).
+    why_not = models.CharField(max_length=32, blank=True)
+    detail = models.TextField(blank=True)
+    action = models.CharField(max_length=32, blank=True)
+    probability = models.FloatField(null=True, blank=True)
+    parameters = models.JSONField(default=list, blank=True)  # [[name, value, probability]]
+
+    def __str__(self):
+        return f"suggestion for {self.workflow_id}: {self.action or self.why_not}"

@@ -7,6 +7,7 @@ and the next reclustering fits it for real. The model file is loaded once per pr
 """
 
 import logging
+import math
 from dataclasses import dataclass, field
 
 from actions.selectors import last_actions
@@ -15,7 +16,7 @@ from wwt_project.cache import soft_cache
 
 from . import selectors
 from .exceptions import ClusteringError
-from .model_files import load_model
+from .model_files import load_axes, load_model
 from .models import ClusterMembership
 
 logger = logging.getLogger(__name__)
@@ -93,48 +94,103 @@ SIMILAR_CACHE_SECONDS = 60 * 60
 def ranked_similar(workflow: Workflow, membership: ClusterMembership) -> tuple[list[SimilarWorkflow], str]:
     """The other workflows of `membership`'s cluster, nearest to `workflow` first (by the
     distance of their vectors in the fit, the one KMeans used), each with its current
-    errors and top exit code; and why they are by name instead, when the fit's model
-    cannot be read. Two queries, whatever the cluster's size."""
-    # numpy only when a ranking is built (then cached): URL loading must not import it.
-    import numpy as np
-
-    from .vectors import Cells, Vocabulary, distances_to, totals_and_top_codes, workflow_vectors
-
+    errors and top exit code; and why they are by name instead, when the fit's axes
+    cannot be read. Two queries, whatever the cluster's size; plain Python (the fit's axes
+    file, not its model), so the web process never loads numpy to serve the page."""
     fit_id, cluster = membership.clustering_id, membership.cluster
     names = dict(selectors.cluster_members(fit_id, cluster))
     rows = selectors.cluster_cells(fit_id, cluster, workflow.pk)
-    ids = np.array(sorted(set(names) | {workflow.pk}), dtype=np.int64)
-    owner = np.array([row[0] for row in rows], dtype=np.int64)
-    cells = Cells(
-        sample=np.searchsorted(ids, owner),
-        exit_code=np.array([row[1] for row in rows], dtype=np.int64),
-        site=np.array([row[2] for row in rows], dtype=str),
-        count=np.array([row[3] for row in rows], dtype=np.int64),
-    )
-    totals, top_codes = totals_and_top_codes(cells, len(ids))
-    own = int(np.searchsorted(ids, workflow.pk))
+    codes: dict[int, dict[int, int]] = {}  # workflow id -> exit code -> count
+    sites: dict[int, dict[str, int]] = {}
+    for workflow_id, exit_code, site, count in rows:
+        per_code = codes.setdefault(workflow_id, {})
+        per_code[exit_code] = per_code.get(exit_code, 0) + count
+        per_site = sites.setdefault(workflow_id, {})
+        per_site[site] = per_site.get(site, 0) + count
+    ids = sorted(set(names) | {workflow.pk})
     problem = ""
     try:
-        stored = load_model(membership.clustering.model_file)
-        vocabulary = Vocabulary(exit_codes=stored["exit_codes"], sites=stored["sites"])
-        vectors = workflow_vectors(cells, len(ids), vocabulary, stored["errorcode"], stored["sitename"])
-        distance = distances_to(vectors, own)
+        axes = fit_axes(membership.clustering.model_file)
     except ClusteringError as exc:
         logger.warning("cannot rank the workflows similar to %s: %s", workflow.pk, exc)
-        distance, problem = np.full(len(ids), np.nan), str(exc)
-    order = np.lexsort((np.array([names.get(int(i), "") for i in ids]), np.nan_to_num(distance, nan=np.inf)))
-    similar = [
-        SimilarWorkflow(
-            workflow_id=int(ids[i]),
-            name=names[int(ids[i])],
-            distance=None if np.isnan(distance[i]) else round(float(distance[i]), 4),
-            errors=int(totals[i]),
-            top_exit_code=int(top_codes[i]) if top_codes[i] != -2 else None,
+        axes, problem = None, str(exc)
+    distance: dict[int, float | None] = dict.fromkeys(ids)
+    if axes is not None:
+        known_codes, known_sites, errorcode, sitename = axes
+        vectors = {
+            i: shell_position(codes.get(i, {}), known_codes, errorcode)
+            + shell_position(sites.get(i, {}), known_sites, sitename)
+            for i in ids
+        }
+        own = vectors[workflow.pk]
+        own_norm = sum(value * value for _, value in own)
+        own_values = dict(own)
+        for i, vector in vectors.items():
+            norm = sum(value * value for _, value in vector)
+            dot = sum(value * own_values.get(axis, 0.0) for axis, value in vector)
+            distance[i] = math.sqrt(max(norm + own_norm - 2 * dot, 0.0))
+    order = sorted(
+        (i for i in ids if i != workflow.pk),
+        key=lambda i: (math.inf if distance[i] is None else distance[i], names.get(i, "")),
+    )
+    similar = []
+    for i in order:
+        per_code = codes.get(i, {})
+        # The exit code with the most errors, the lowest on a tie.
+        top = min(per_code, key=lambda code: (-per_code[code], code)) if per_code else None
+        similar.append(
+            SimilarWorkflow(
+                workflow_id=i,
+                name=names[i],
+                distance=None if distance[i] is None else round(distance[i], 4),
+                errors=sum(per_code.values()),
+                top_exit_code=top,
+            )
         )
-        for i in order
-        if i != own
-    ]
     return similar, problem
+
+
+Shell = tuple[float, float, float]  # distance, width, midpoint (config.yml clustering.errorcode)
+
+
+def fit_axes(model_file: str) -> tuple[frozenset, frozenset, Shell, Shell] | None:
+    """The exit codes, sites and shells the fit in `model_file` placed workflows on, from its
+    axes file (a fit written before axes files existed: from the model, which loads numpy).
+    ClusteringError when neither can be read."""
+    axes = load_axes(model_file)
+    if axes is None:
+        stored = load_model(model_file)
+        axes = {
+            "exit_codes": stored["exit_codes"].tolist(),
+            "sites": stored["sites"].tolist(),
+            "errorcode": vars(stored["errorcode"]),
+            "sitename": vars(stored["sitename"]),
+        }
+
+    def shell(section: dict) -> Shell:
+        return float(section["distance"]), float(section["width"]), float(section["midpoint"])
+
+    return (
+        frozenset(int(code) for code in axes["exit_codes"]),
+        frozenset(str(site) for site in axes["sites"]),
+        shell(axes["errorcode"]),
+        shell(axes["sitename"]),
+    )
+
+
+def shell_position(counts: dict, axes: frozenset, shell: Shell) -> list[tuple[object, float]]:
+    """One workflow's position on one shell as sparse (axis, value) pairs, as
+    `vectors.shell_positions` places it: direction counts/|counts| over the values on `axes`
+    (others dropped), distance R(|counts|) from the origin; [] without counts on the axes."""
+    distance, width, midpoint = shell
+    kept = [(axis, float(count)) for axis, count in counts.items() if axis in axes]
+    norm = math.sqrt(sum(count * count for _, count in kept))
+    if norm <= 0:
+        return []
+    radius = distance / math.sqrt(2) + 2 * width * (norm / (norm + midpoint) - 0.5)
+    scale = radius / norm
+    # Keyed by shell as well: an exit code and a site never share an axis.
+    return [((type(axis).__name__, axis), count * scale) for axis, count in kept]
 
 
 def similar_panel(workflow: Workflow, snapshot: str = "", *, show_all: bool = False) -> SimilarPanel:

@@ -1,8 +1,10 @@
 """Action prediction: link submitted actions to the errors the operator saw, train a
 classifier per target (the action and its main parameters), suggest for a workflow.
 
-`train_predictor()` fits and stores a Predictor; `suggest_action(workflow)` reads it (the
-model file loaded once per process);
+`train_predictor()` fits and stores a Predictor, then every current workflow's suggestion
+(`store_suggestions`, also run after each ingestion); `suggestion_for_page(workflow)` reads the
+stored one (no scikit-learn, no numpy: the web process serves it); `suggest_action(workflow)`
+computes one live (the model file loaded once per process);
 `evaluate_predictor()` scores on held-out submissions against the majority class.
 Raise `ClusteringError` with an operator-readable message.
 """
@@ -15,15 +17,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
+from django.db import transaction
+from django.db.models import CharField, FloatField, JSONField, OuterRef, QuerySet, Subquery, TextField
 
 from actions.models import ActionSubmission
+from errors.models import ErrorCount
+from errors.selectors.snapshot import ShownSnapshot, last_refresh
 from workflows.models import Workflow
-from wwt_project.cache import soft_cache
+from wwt_project.locks import Busy, job_lock
+from wwt_project.queue import send_once
 
 from .exceptions import ClusteringError
 from .model_files import keep_last_model_files, load_model, save_model
-from .models import Predictor
+from .models import Predictor, StoredSuggestion
 
 if TYPE_CHECKING:
     import numpy as np
@@ -186,6 +192,10 @@ def train_predictor(progress: Callable[[str], None] | None = None) -> Predictor:
     predictor.model_file = str(path)
     predictor.save(update_fields=["model_file"])
     keep_last_model_files(Predictor.objects.order_by("-pk"))
+    try:
+        store_suggestions(predictor)
+    except Busy:  # another run is storing them: the worker does it again for this predictor
+        queue_suggestions(predictor.pk, _current_snapshot_id())
     return predictor
 
 
@@ -222,19 +232,38 @@ class PageSuggestion:
     detail: str = ""  # the operator-readable sentence
 
 
-# Suggestions change only with the snapshot (the workflow's errors) or a new predictor.
-SUGGESTION_CACHE_SECONDS = 60 * 60
+# Without one stored for the current snapshot and predictor: queued, said "being computed".
+COMPUTING = "computing"
+# Long enough for the worker to compute every workflow's suggestion, short enough that a lost
+# task is queued again soon by the next page view.
+QUEUED_SECONDS = 10 * 60
+SUGGESTIONS_LOCK = "store suggestions"
+# Rows of dense features per predict_proba call: bounds the worker's memory at any size.
+CHUNK = 2000
 
 
 def latest_predictor() -> Predictor | None:
     return Predictor.objects.exclude(model_file="").order_by("-trained_at").first()
 
 
-def suggestion_for_page(workflow: Workflow, snapshot: str = "") -> PageSuggestion:
-    """The workflow page's suggestion, or why there is none; never raises (a model that cannot
-    be read is logged and said). Cached per `snapshot` (errors.selectors.snapshot_key) and
-    predictor when `snapshot` names one."""
-    predictor = latest_predictor()
+def _current_snapshot_id(snapshot: ShownSnapshot | None = None) -> int | None:
+    """The id of the current snapshot (the ErrorImport the stored suggestions are tagged with):
+    the shown one unless a ticket link pinned an older one. None before any import."""
+    if snapshot is not None and not snapshot.pinned:
+        return snapshot.id
+    refresh = last_refresh()
+    return refresh.pk if refresh else None
+
+
+def suggestion_for_page(workflow: Workflow, snapshot: ShownSnapshot | None = None) -> PageSuggestion:
+    """The workflow page's suggestion, or why there is none, as the worker stored it for the
+    current snapshot and the latest predictor (`snapshot`: the page's, to save a query). None
+    stored yet (errors or model just changed): "being computed", and the computation is queued.
+    Never raises, never loads the model: one query when the suggestion is stored."""
+    snapshot_id = _current_snapshot_id(snapshot)
+    predictor = _latest_with_stored(workflow, snapshot_id)
+    if predictor is not None and predictor.stored_id is not None:
+        return _from_stored(_stored_of(predictor), predictor)
     if predictor is None:
         submitted = ActionSubmission.objects.count()
         if submitted < MIN_SUBMISSIONS:
@@ -248,74 +277,206 @@ def suggestion_for_page(workflow: Workflow, snapshot: str = "") -> PageSuggestio
             None,
             "no model",
             f"no model trained yet ({submitted} submitted actions are enough): it is trained "
-            "by the daily \"train action predictor\" job, or `manage.py train_predictor`",
+            'by the daily "train action predictor" job, or `manage.py train_predictor`',
         )
-    key = f"wwt:suggestion:{snapshot}:{predictor.pk}:{workflow.pk}" if snapshot else None
-    cached = soft_cache("get", key) if key else None
-    if cached is not None:
-        return cached
-    try:
-        page = _suggest(workflow, predictor)
-    except ClusteringError as exc:
-        logger.warning("cannot suggest an action for workflow %s: %s", workflow.pk, exc)
-        return PageSuggestion(None, "unreadable", f"the predictor's model could not be used: {exc}")
-    if key:
-        soft_cache("set", key, page, SUGGESTION_CACHE_SECONDS)
-    return page
+    if not ErrorCount.objects.filter(step__workflow=workflow).exists():
+        return _no_errors()
+    not_queued = queue_suggestions(predictor.pk, snapshot_id)
+    return PageSuggestion(
+        None,
+        COMPUTING,
+        "the suggestion for the current errors is being computed in the background: reload in a moment"
+        + (f" (not queued: {not_queued})" if not_queued else ""),
+    )
 
 
-def suggest_action(workflow: Workflow) -> Suggestion | None:
-    """The predicted action for `workflow` from its current errors, or None without a
-    trained predictor, without current errors or with none the model ever saw."""
-    predictor = latest_predictor()
-    return _suggest(workflow, predictor).suggestion if predictor else None
+# The stored suggestion's fields, read with the latest predictor in one query.
+STORED_FIELDS = {
+    "why_not": CharField(),
+    "detail": TextField(),
+    "action": CharField(),
+    "probability": FloatField(),
+    "parameters": JSONField(),
+}
 
 
-def _suggest(workflow: Workflow, predictor: Predictor) -> PageSuggestion:
-    import numpy as np
+def _latest_with_stored(workflow: Workflow, snapshot_id: int | None) -> Predictor | None:
+    """The latest predictor, annotated with `workflow`'s suggestion stored for it and the
+    snapshot `snapshot_id` (`stored_id` None when there is none): one query."""
+    stored = StoredSuggestion.objects.filter(
+        workflow=workflow, snapshot_id=snapshot_id, predictor=OuterRef("pk")
+    )
+    columns = {f"stored_{name}": Subquery(stored.values(name)[:1], output_field=field)
+               for name, field in STORED_FIELDS.items()}  # fmt: skip
+    return (
+        Predictor.objects.exclude(model_file="")
+        .order_by("-trained_at")
+        .annotate(stored_id=Subquery(stored.values("pk")[:1]), **columns)
+        .first()
+    )
 
-    from .samples import current_samples
-    from .vectors import log_counts
 
-    current = current_samples([workflow.pk])
-    if current.n == 0:
-        return PageSuggestion(None, "no errors", "this workflow has no current errors to predict from")
-    stored = load_model(predictor.model_file)
-    row = log_counts(current.cells, 1, stored_vocabulary(stored)).toarray()
-    if not row.any():
-        codes = ", ".join(str(code) for code in sorted(set(current.cells.exit_code.tolist())))
-        return PageSuggestion(
-            None,
-            "unseen",
-            f"workflow unseen: none of its exit codes ({codes}) or sites were in the "
-            f"{predictor.samples} submitted actions the model of {predictor.trained_at:%Y-%m-%d %H:%M} UTC "
-            "learned from, so it could only repeat the most common action",
-        )
+def _stored_of(predictor: Predictor) -> StoredSuggestion:
+    return StoredSuggestion(
+        predictor=predictor, **{name: getattr(predictor, f"stored_{name}") for name in STORED_FIELDS}
+    )
 
-    def best(model) -> tuple[str, float]:
-        probabilities = model.predict_proba(row)[0]
-        top = int(np.argmax(probabilities))
-        return str(model.classes_[top]), float(probabilities[top])
 
-    action, probability = best(stored["models"]["action"])
-    parameters = []
-    for name, actions in PARAMETERS.items():
-        if action in actions and name in stored["models"]:
-            value, p = best(stored["models"][name])
-            if value != UNCHANGED:
-                parameters.append((name, value, p))
+def queue_suggestions(predictor_id: int | None = None, snapshot_id: int | None = None) -> str:
+    """Queue `store_suggestions` for the worker once (per predictor and snapshot); "" when
+    queued or already on its way, else why not. Every ingestion path calls it (no ids: the
+    latest predictor, if any, for the new snapshot)."""
+    from . import tasks  # the task module imports this one
+
+    if predictor_id is None:
+        predictor = latest_predictor()
+        if predictor is None:
+            return ""
+        predictor_id = predictor.pk
+        snapshot_id = _current_snapshot_id()
+    return send_once(
+        f"wwt:suggestions-queued:{predictor_id}:{snapshot_id}",
+        QUEUED_SECONDS,
+        lambda: tasks.store_suggestions.delay(),
+    )
+
+
+def _no_errors() -> PageSuggestion:
+    return PageSuggestion(None, "no errors", "this workflow has no current errors to predict from")
+
+
+def _from_stored(stored: StoredSuggestion, predictor: Predictor) -> PageSuggestion:
+    if stored.why_not:
+        return PageSuggestion(None, stored.why_not, stored.detail)
     score = predictor.scores.get("action", {})
     accuracy = score.get("cv_accuracy", {}).get(score.get("model"), score.get("baseline"))
     suggestion = Suggestion(
-        action,
-        probability,
-        parameters,
+        stored.action,
+        stored.probability,
+        [(name, value, p) for name, value, p in stored.parameters],
         predictor.trained_at,
         accuracy=accuracy,
         baseline=score.get("baseline"),
         samples=predictor.samples,
     )
     return PageSuggestion(suggestion)
+
+
+def store_suggestions(predictor: Predictor | None = None) -> int:
+    """Compute the suggestion of every workflow with current errors with `predictor` (default:
+    the latest) and store them, tagged with it and the current snapshot, replacing every stored
+    one in one transaction. A model that cannot be read is stored as each one's why-not.
+    Returns how many were stored (0 without a predictor); raises Busy while another run holds
+    the "store suggestions" lock (two would replace the same rows at once)."""
+    with job_lock(SUGGESTIONS_LOCK):
+        return _store_suggestions(predictor)
+
+
+def _store_suggestions(predictor: Predictor | None) -> int:
+    predictor = predictor or latest_predictor()
+    if predictor is None:
+        return 0
+    snapshot_id = _current_snapshot_id()
+    try:
+        pages = _suggest_many(None, predictor)
+    except ClusteringError as exc:
+        logger.warning("cannot suggest actions with predictor %s: %s", predictor.pk, exc)
+        ids = ErrorCount.objects.values_list("step__workflow_id", flat=True).order_by().distinct()
+        problem = PageSuggestion(None, "unreadable", f"the predictor's model could not be used: {exc}")
+        pages = dict.fromkeys(ids, problem)
+    rows = [
+        StoredSuggestion(
+            workflow_id=workflow_id,
+            predictor=predictor,
+            snapshot_id=snapshot_id,
+            why_not=page.why_not,
+            detail=page.detail,
+            action=page.suggestion.action if page.suggestion else "",
+            probability=page.suggestion.probability if page.suggestion else None,
+            parameters=[list(entry) for entry in page.suggestion.parameters] if page.suggestion else [],
+        )
+        for workflow_id, page in pages.items()
+    ]
+    with transaction.atomic():
+        StoredSuggestion.objects.all().delete()
+        StoredSuggestion.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+def suggest_action(workflow: Workflow) -> Suggestion | None:
+    """The predicted action for `workflow` from its current errors, computed now, or None
+    without a trained predictor, without current errors or with none the model ever saw.
+    Raises ClusteringError when the model cannot be read."""
+    predictor = latest_predictor()
+    if predictor is None:
+        return None
+    page = _suggest_many([workflow.pk], predictor).get(workflow.pk, _no_errors())
+    return page.suggestion
+
+
+def _suggest_many(workflow_ids: list[int] | None, predictor: Predictor) -> dict[int, PageSuggestion]:
+    """Per workflow with current errors among `workflow_ids` (None: all): its suggestion
+    from `predictor`, or why there is none. Raises ClusteringError (model unreadable)."""
+    import numpy as np
+
+    from .samples import current_samples
+    from .vectors import log_counts
+
+    current = current_samples(workflow_ids)
+    if current.n == 0:
+        return {}
+    stored = load_model(predictor.model_file)
+    features = log_counts(current.cells, current.n, stored_vocabulary(stored))
+    seen = np.flatnonzero(features.getnnz(axis=1) > 0)
+    pages: dict[int, PageSuggestion] = {}
+    unseen = np.setdiff1d(np.arange(current.n), seen)
+    if len(unseen):
+        codes_of: dict[int, set[int]] = {}
+        for sample, code in zip(current.cells.sample.tolist(), current.cells.exit_code.tolist(), strict=True):
+            codes_of.setdefault(sample, set()).add(code)
+        for i in unseen.tolist():
+            codes = ", ".join(str(code) for code in sorted(codes_of.get(i, ())))
+            pages[int(current.workflow_ids[i])] = PageSuggestion(
+                None,
+                "unseen",
+                f"workflow unseen: none of its exit codes ({codes}) or sites were in the "
+                f"{predictor.samples} submitted actions the model of "
+                f"{predictor.trained_at:%Y-%m-%d %H:%M} UTC learned from, so it could only repeat "
+                "the most common action",
+            )
+
+    def best(model, rows) -> tuple[list[str], list[float]]:
+        probabilities = model.predict_proba(rows)
+        top = np.argmax(probabilities, axis=1)
+        return [str(value) for value in model.classes_[top]], probabilities[np.arange(len(top)), top].tolist()
+
+    score = predictor.scores.get("action", {})
+    accuracy = score.get("cv_accuracy", {}).get(score.get("model"), score.get("baseline"))
+    for start in range(0, len(seen), CHUNK):
+        chunk = seen[start : start + CHUNK]
+        rows = features[chunk].toarray()
+        actions, probabilities = best(stored["models"]["action"], rows)
+        answers = {name: best(model, rows) for name, model in stored["models"].items() if name in PARAMETERS}
+        for j, i in enumerate(chunk.tolist()):
+            action = actions[j]
+            parameters = []
+            for name, actions_with_it in PARAMETERS.items():
+                if action in actions_with_it and name in answers:
+                    value, p = answers[name][0][j], answers[name][1][j]
+                    if value != UNCHANGED:
+                        parameters.append((name, value, float(p)))
+            pages[int(current.workflow_ids[i])] = PageSuggestion(
+                Suggestion(
+                    action,
+                    float(probabilities[j]),
+                    parameters,
+                    predictor.trained_at,
+                    accuracy=accuracy,
+                    baseline=score.get("baseline"),
+                    samples=predictor.samples,
+                )
+            )
+    return pages
 
 
 def evaluate_predictor(*, test_fraction: float = 0.25, seed: int = 0) -> dict:

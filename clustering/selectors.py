@@ -21,7 +21,20 @@ def latest_fit() -> ReclusteringJob | None:
 
 
 def membership_of(workflow: Workflow) -> ClusterMembership | None:
-    return ClusterMembership.objects.select_related("clustering").filter(workflow=workflow).first()
+    """The workflow's stored membership with its fit's date and model file, one query (the
+    fit's summary, one entry per cluster, is not read: the workflow page shows it on each view)."""
+    return (
+        ClusterMembership.objects.select_related("clustering")
+        .only(*MEMBERSHIP_FIELDS)
+        .filter(workflow=workflow)
+        .first()
+    )
+
+
+MEMBERSHIP_FIELDS = (
+    "workflow_id", "cluster", "placement", "x", "y",
+    "clustering__id", "clustering__state", "clustering__finished_at", "clustering__model_file",
+)  # fmt: skip
 
 
 def workflows_in_cluster(fit_id: int, cluster: int, *, exclude: int | None = None) -> list[str]:

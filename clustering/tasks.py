@@ -6,6 +6,8 @@ answer, not a failure: the job row or the returned message says why.
 
 from celery import shared_task
 
+from wwt_project.locks import Busy
+
 from . import jobs, prediction
 from .exceptions import ClusteringError
 
@@ -26,3 +28,10 @@ def train_predictor() -> dict:
     except ClusteringError as exc:
         return {"predictor": None, "message": str(exc)}
     return {"predictor": predictor.pk, "message": f"trained on {predictor.samples} submitted actions"}
+
+
+# Busy: another run is storing them (for an older snapshot or predictor, maybe): try again soon.
+@shared_task(acks_late=True, autoretry_for=(Busy,), retry_backoff=15, retry_backoff_max=120, max_retries=20)
+def store_suggestions() -> dict:
+    """Every current workflow's suggestion with the latest predictor, for the workflow page."""
+    return {"stored": prediction.store_suggestions()}

@@ -2,6 +2,7 @@
 parameters of the snapshot's workflows, and the heavy pages built ahead of the first reader."""
 
 import logging
+from collections.abc import Callable
 
 from workflows import selectors as workflow_selectors
 from workflows.services import refresh_recovery_locations, refresh_request_parameters, refresh_site_statuses
@@ -12,6 +13,16 @@ from .selectors.sites import errors_per_site
 from .selectors.snapshot import forget_grouped_pages
 
 logger = logging.getLogger(__name__)
+
+# What apps above build for each new snapshot (clustering: the stored suggestions), registered
+# once per process by their AppConfig.ready: errors may not import them (tests/test_layers.py).
+_SNAPSHOT_WARMERS: list[Callable[[], object]] = []
+
+
+def warm_on_new_snapshot(warm: Callable[[], object]) -> None:
+    """Register `warm()` to be called at the end of `warm_page_caches` (every ingestion path)."""
+    if warm not in _SNAPSHOT_WARMERS:
+        _SNAPSHOT_WARMERS.append(warm)
 
 
 def refresh_source_caches() -> None:
@@ -45,3 +56,5 @@ def warm_page_caches() -> None:
     for pievar in PIEVARS:
         global_view(pievar)
     errors_per_site({})
+    for warm in _SNAPSHOT_WARMERS:
+        warm()

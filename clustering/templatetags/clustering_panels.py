@@ -1,11 +1,12 @@
 """Panels the clustering app contributes to the workflow view."""
 
+from html import escape
 from urllib.parse import quote
 
 from django import template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from clustering import placement, prediction
@@ -55,36 +56,31 @@ def similar_rows(similar: list[placement.SimilarWorkflow]) -> SafeString:
 
 
 def _similar_row(entry: placement.SimilarWorkflow, page: str, procedures: str) -> str:
+    # Escaped as format_html escapes (django.utils.html.escape is html.escape, marked safe), but
+    # with plain f-strings: 50 rows of 7 cells on each view, format_html's wrappers cost most.
+    name = escape(entry.name)
     if entry.top_exit_code is None:
-        top = format_html('<span class="muted">{}</span>', "none now")
+        top = '<span class="muted">none now</span>'
     else:
-        label = exit_code_label(entry.top_exit_code)
-        top = format_html('<a href="{}#code-{}">{}</a>', procedures, label, label)
+        label = escape(exit_code_label(entry.top_exit_code))
+        top = f'<a href="{escape(procedures)}#code-{label}">{label}</a>'
     action = entry.last_action
     if action is None:
-        done, reasons = format_html('<span class="muted">{}</span>', "none"), ""
+        done, reasons = '<span class="muted">none</span>', ""
     else:
-        state = ("ok", "done") if action.reported_at else ("bad", "pending")
-        done = format_html(
-            '{} <span class="muted">{}</span> <span class="{}">{}</span>',
-            action.get_action_display(),
-            f"{timezone.localtime(action.submitted_at):%Y-%m-%d}",
-            *state,
+        css, state = ("ok", "done") if action.reported_at else ("bad", "pending")
+        done = (
+            f'{escape(action.get_action_display())} <span class="muted">'
+            f'{escape(f"{timezone.localtime(action.submitted_at):%Y-%m-%d}")}</span> '
+            f'<span class="{css}">{state}</span>'
         )
-        reasons = format_html_join("", '<div class="reason">{}</div>', ([_reason(r)] for r in action.reasons))
-    return format_html(
-        '<tr><td><label><input type="checkbox" form="action-form" name="similar" value="{}"></label></td>'
-        '<td><a class="name" href="{}?workflow={}">{}</a></td><td class="num">{}</td><td class="num">{}</td>'
-        "<td>{}</td><td>{}</td><td>{}</td></tr>\n",
-        entry.name,
-        page,
-        quote(entry.name, safe="/"),
-        entry.name,
-        entry.distance_text,
-        f"{entry.errors:,}",
-        top,
-        done,
-        reasons,
+        reasons = "".join(f'<div class="reason">{_reason(r)}</div>' for r in action.reasons)
+    return (
+        '<tr><td><label><input type="checkbox" form="action-form" name="similar" '
+        f'value="{name}"></label></td><td><a class="name" '
+        f'href="{escape(page)}?workflow={escape(quote(entry.name, safe="/"))}">{name}</a></td>'
+        f'<td class="num">{escape(entry.distance_text)}</td><td class="num">{entry.errors:,}</td>'
+        f"<td>{top}</td><td>{done}</td><td>{reasons}</td></tr>\n"
     )
 
 

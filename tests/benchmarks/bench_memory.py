@@ -41,6 +41,12 @@ def _rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
+def _numeric_libraries(pid: int) -> list[str]:
+    """The numeric packages whose compiled modules process `pid` has mapped (imported)."""
+    maps = Path(f"/proc/{pid}/maps").read_text()
+    return [name for name in ("numpy", "scipy", "sklearn") if f"/site-packages/{name}/" in maps]
+
+
 def _workers(master: int) -> list[int]:
     children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
     return [int(pid) for pid in children]
@@ -146,6 +152,7 @@ def test_web_worker_memory_after_every_page(size, tmp_path):
             statuses[url] = _get(port, url)
             growth[url] = growth.get(url, 0.0) + _rss_mb(worker) - before
         served_mb = _rss_mb(worker)
+        numeric = _numeric_libraries(worker)
         assert _workers(server.pid) == [worker], "the worker was replaced while serving"
     finally:
         server.terminate()
@@ -154,6 +161,7 @@ def test_web_worker_memory_after_every_page(size, tmp_path):
     print(
         "\n[bench] the pages that grew the worker most: "
         + ", ".join(f"{url[:50]} +{mb:.0f} MB" for url, mb in biggest)
+        + f"; numeric libraries loaded by the worker: {', '.join(numeric) or 'none'}"
     )
     failed = {url: status for url, status in statuses.items() if status >= 500}
     assert not failed, failed

@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from clustering.model_files import load_model
+from clustering.model_files import load_axes, load_model
 from errors.models import ErrorCount
 from workflows.models import Step, Workflow
 
@@ -15,6 +15,7 @@ def clustering_config(settings, tmp_path):
     config["clustering"].update(n_clusters=2, n_init=4, model_dir=str(tmp_path / "models"))
     settings.WWT = config
     load_model.cache_clear()  # each test writes its own files; start with none loaded
+    load_axes.cache_clear()
     return config["clustering"]
 
 

@@ -57,6 +57,7 @@ def test_a_workflow_whose_codes_and_sites_the_model_never_saw_is_called_unseen(o
     make_action_history(40)
     predictor = prediction.train_predictor()
     add_errors("wf_odd", [(11111, "T3_XX_Nowhere", 50)])
+    prediction.store_suggestions()  # the worker's step after the errors changed
     code, text = why_not(operator_client, "wf_odd")
     assert code == "unseen"
     assert "none of its exit codes (11111) or sites were in the 40 submitted actions" in text
@@ -67,6 +68,7 @@ def test_a_model_file_that_cannot_be_read_is_said_not_a_500(operator_client):
     make_action_history(40)
     Path(prediction.train_predictor().model_file).unlink()
     add_errors("wf_memory", [(50660, "T2_CH_CERN", 80)])
+    prediction.store_suggestions()  # the worker's step after the errors changed
     response = operator_client.get("/seeworkflow", {"workflow": "wf_memory"})
     assert response.status_code == 200
     code, text = why_not(operator_client, "wf_memory")
@@ -78,9 +80,10 @@ def test_the_suggestion_shows_probability_model_date_and_accuracy_against_the_ba
     make_action_history(60)
     predictor = prediction.train_predictor()
     add_errors("wf_memory", [(50660, "T2_CH_CERN", 80)])
+    prediction.store_suggestions()  # the worker's step after the errors changed
     page = client.get("/seeworkflow", {"workflow": "wf_memory"}).content.decode()
     box = suggestion_box(page)
-    suggestion = prediction.suggestion_for_page(add_errors("wf_memory", []), "").suggestion
+    suggestion = prediction.suggestion_for_page(add_errors("wf_memory", [])).suggestion
     assert suggestion.action == "acdc"
     assert f'<span class="probability" title="the model\'s probability for this action">{round(suggestion.probability * 100)}%</span>' in box
     score = predictor.scores["action"]
@@ -96,6 +99,7 @@ def test_use_this_suggestion_fills_the_form_and_says_so(operator_client):
     make_action_history(60)
     prediction.train_predictor()
     add_errors("wf_memory", [(50660, "T2_CH_CERN", 80)])
+    prediction.store_suggestions()  # the worker's step after the errors changed
     page = operator_client.get("/seeworkflow", {"workflow": "wf_memory"}).content.decode()
     assert 'href="/seeworkflow?workflow=wf_memory&amp;prefill=suggestion#action-form">Use this suggestion</a>' in page
     assert 'name="all-memory" value=""' in page  # the form starts from its defaults

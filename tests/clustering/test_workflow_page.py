@@ -28,6 +28,7 @@ def test_the_workflow_page_shows_the_suggested_action(operator_client):
     make_action_history(60)
     prediction.train_predictor()
     add_errors("wf_memory", [(50660, "T2_CH_CERN", 80)])
+    prediction.store_suggestions()  # the worker's step after the errors changed
     page = operator_client.get("/seeworkflow", {"workflow": "wf_memory"}).content.decode()
     assert "Suggested action:</strong> acdc" in page
 

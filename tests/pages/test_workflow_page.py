@@ -212,3 +212,42 @@ def test_queries_do_not_grow_with_the_data(client, db, tmp_path, empty_cache, dj
     # Own queries + a margin for the action and clustering panels.
     with django_assert_max_num_queries(20):
         client.get("/seeworkflow", {"workflow": big_name})
+
+
+def test_the_error_tables_and_related_workflows_are_read_from_the_cache_until_the_snapshot_changes(
+    client, tmp_path, workflow_errors, settings
+):
+    from django.utils import timezone
+
+    from workflows.models import Site
+
+    settings.WWT = {**settings.WWT, "sources": {**settings.WWT["sources"], "site_status": "http://127.0.0.1:9/ssb"}}
+    Site.objects.update_or_create(
+        name="T1_US_FNAL", defaults={"status": "enabled", "status_checked_at": timezone.now()}
+    )
+    assert '<span class="site-enabled" title=' in see(client, WORKFLOW)
+    first = count_queries(client, WORKFLOW)
+    with CaptureQueriesContext(connection) as context:
+        see(client, WORKFLOW)
+    assert not [q for q in context.captured_queries if 'AS "step__name"' in q["sql"]]  # cells cached
+    assert not [q for q in context.captured_queries if 'AS "errors"' in q["sql"]]  # related totals cached
+    assert count_queries(client, WORKFLOW) == first
+    # The site status changes: the tables show it at once.
+    Site.objects.filter(name="T1_US_FNAL").update(status="drain", status_checked_at=timezone.now())
+    html = see(client, WORKFLOW)
+    assert '<span class="site-drain" title=' in html and '<span class="site-enabled"' not in html
+    # A new snapshot: its counts at once.
+    ingest(tmp_path, {STEP: {"84": {"T2_CH_CERN": 7}}}, "next.json")
+    html = see(client, WORKFLOW)
+    assert "7 in 1 step" in html and '<td class="num"><strong>12</strong></td>' not in html
+    assert ACDC in html and "(0 errors)" in html
+
+
+def test_the_layout_names_the_last_refresh_from_the_snapshot_the_page_already_read(client, workflow_errors):
+    from errors.selectors.snapshot import last_refresh
+
+    refresh = last_refresh()
+    with CaptureQueriesContext(connection) as context:
+        html = see(client, WORKFLOW)
+    assert f"Data refreshed {refresh.finished_at:%Y-%m-%d %H:%M} UTC" in html
+    assert len([q for q in context.captured_queries if 'FROM "errors_errorimport"' in q["sql"]]) == 1

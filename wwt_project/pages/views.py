@@ -18,7 +18,7 @@ from errors import data_schemas, log_samples
 from errors.selectors import explanations as error_selectors
 from errors.selectors.messages import workflow_messages
 from errors.selectors.snapshot import snapshot_key
-from errors.selectors.workflow import site_verdict, workflow_error_tables
+from errors.selectors.workflow import site_verdict
 from errors.views import snapshot_or_problem
 from workflows import selectors as workflow_selectors
 from workflows.forms import WorkflowForm
@@ -54,9 +54,10 @@ def see_workflow(request):
     snapshot, problem = snapshot_or_problem(request)
     if problem:
         return problem
-    # The panels computed from the fit and the model are cached per snapshot (already resolved).
+    # The similar panel's ranking is cached per snapshot (already resolved); the suggestion is
+    # the one the worker stored for the current snapshot.
     snapshot_name = snapshot_key(snapshot)
-    suggestion = prediction.suggestion_for_page(workflow, snapshot_name)
+    suggestion = prediction.suggestion_for_page(workflow, snapshot)
     prefill = None
     if request.GET.get("prefill") == "suggestion" and suggestion.suggestion:
         prefill = Prefill(
@@ -66,7 +67,9 @@ def see_workflow(request):
             note=suggestion.suggestion.form_note(),
         )
     statuses = workflow_selectors.site_status_answer()
-    tables = workflow_error_tables(workflow, statuses.value or {}, snapshot)
+    # The tables and their rendered section are cached together (the template's {% cache %}).
+    errors_key = selectors.error_tables_key(workflow, snapshot_name, statuses)
+    tables = selectors.error_tables(workflow, statuses, snapshot, errors_key)
     codes = sorted({row["exit_code"] for table in tables for row in table["rows"]})
     procedures = error_selectors.procedures_for(codes)
     parameters = error_selectors.procedure_parameters(workflow, procedures)
@@ -80,6 +83,8 @@ def see_workflow(request):
     context = {
         "workflow": workflow,
         "tables": tables,
+        "errors_key": errors_key,
+        "errors_seconds": selectors.error_tables_seconds(),
         "total": sum(table["total"] for table in tables),
         "site_verdict": site_verdict(tables),
         "procedures": [
@@ -93,7 +98,7 @@ def see_workflow(request):
         "refresh_queued": services.refresh_queued(workflow),
         "whitelist": whitelist,
         "site_status": statuses,
-        "related": selectors.related_workflows(workflow, snapshot),
+        "related": selectors.related_workflows(workflow, snapshot, snapshot_name),
         "links": workflow_selectors.outside_links(workflow),
         "similar_panel": placement.similar_panel(
             workflow, snapshot_name, show_all=request.GET.get("all_similar") == "1"
@@ -102,6 +107,9 @@ def see_workflow(request):
         "suggestion": suggestion,
         "snapshot": snapshot,
     }
+    if snapshot.id is not None and not snapshot.pinned:
+        # The current snapshot is the last refresh the layout names: no second query for it.
+        context["last_refresh"] = snapshot
     # The errors as data (the panels from outside sources have their own pages and the API).
     data = {
         "snapshot": snapshot,
