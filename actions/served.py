@@ -1,6 +1,6 @@
 """getaction's reply kept per version of the actions: a poll reads one short row (the
 version's token), or none while this process's lease on the token it last read holds
-(models.ServedTokenLease: 50 ms, which every write waits out after its commit), and answers
+(models.ServedTokenLease: 20 ms, which every write waits out after its commit), and answers
 bytes built once for that version.
 
 Every write to actions gives the version a new random token in the writer's transaction
