@@ -203,7 +203,9 @@ class ServedTokenLease:
 
     @classmethod
     def take(cls, token: str | None, read_started: float) -> None:
-        # From before the read: a write that commits after its snapshot waits past this end.
+        # From before the read, whose snapshot is no older (a statement's own under PostgreSQL's
+        # read committed; SQLite's IMMEDIATE transactions let no other write commit meanwhile):
+        # a write that commits after that snapshot waits past this end.
         cls.held = (token, read_started + cls.seconds)
 
     @classmethod
