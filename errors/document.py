@@ -117,6 +117,7 @@ def parse_error_document(
     workflow_problems: dict[str, str] = {}
     good_sites: set[str] = set()
     exit_codes: dict[str, int | None] = {}  # None: not an exit code
+    add_cell, max_count = cells.append, limits.max_count  # looked up once: ~100k cells per document
     low, high = limits.exit_code_range
     total = len(document)
     for done, (step, codes) in enumerate(document.items()):
@@ -163,12 +164,15 @@ def parse_error_document(
                         continue
                     good_sites.add(site)
                 # The usual count (a plain int in range) skips the checks' function call.
-                ok = type(count) is int and 0 <= count <= limits.max_count
-                problem = "" if ok else count_problem(count, limits.max_count)
+                if type(count) is int and 0 <= count <= max_count:
+                    if count or exit_code == NOT_REPORTED:
+                        add_cell((step, exit_code, site, count or 1))
+                    continue
+                problem = count_problem(count, max_count)
                 if problem:
                     bad.append(f"step {shown(step)} code {label} site {site}: {problem}")
                 elif count or exit_code == NOT_REPORTED:
-                    cells.append((step, exit_code, site, count or 1))
+                    add_cell((step, exit_code, site, count or 1))
     if progress:
         progress(CHECKING, total, total)
     return cells, bad, dropped

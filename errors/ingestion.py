@@ -298,9 +298,10 @@ def prepare(source: str, kind: str, progress: Progress) -> tuple[list[Cell], Ing
         bad_examples=bad[:BAD_EXAMPLES_KEPT],
         dropped_steps=dropped,
     )
+    steps = {cell[0] for cell in cells}
     report.cells = len(cells)
-    report.steps = len({cell[0] for cell in cells})
-    report.workflows = len({cell[0].split("/")[1] for cell in cells})
+    report.steps = len(steps)
+    report.workflows = len({step.split("/")[1] for step in steps})
     return cells, report
 
 
