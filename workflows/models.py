@@ -10,9 +10,9 @@ def short_task_name(workflow_name: str, step_name: str) -> str:
 class Workflow(models.Model):
     """A production request. Names come from outside and are untrusted text."""
 
-    name = models.CharField(max_length=400, unique=True)
-    prep_id = models.CharField(max_length=200, blank=True, db_index=True)
-    campaign = models.CharField(max_length=200, blank=True, db_index=True)
+    name = models.CharField(max_length=400)
+    prep_id = models.CharField(max_length=200, blank=True)
+    campaign = models.CharField(max_length=200, blank=True)
     is_acdc = models.BooleanField(default=False)
     # An ACDC (recovery) workflow points at the original of its prep ID.
     original = models.ForeignKey(
@@ -33,7 +33,14 @@ class Workflow(models.Model):
 
     class Meta:
         ordering = ["name"]
-        indexes = [models.Index(fields=["campaign", "prep_id"])]
+        # Declared here, not as unique=True/db_index=True: on PostgreSQL those also build a
+        # varchar_pattern_ops copy of each column for LIKE 'x%', which nothing asks, and every
+        # ingestion pays for each index (a campaign-only index is the pair's first column).
+        constraints = [models.UniqueConstraint(fields=["name"], name="unique_workflow_name")]
+        indexes = [
+            models.Index(fields=["campaign", "prep_id"]),
+            models.Index(fields=["prep_id"], name="workflow_prep_id"),
+        ]
 
     def __str__(self):
         return self.name
@@ -43,10 +50,12 @@ class Step(models.Model):
     """A task of a workflow, named as a path `/<workflow>/<task>[/<subtask>...]`."""
 
     workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="steps")
-    name = models.CharField(max_length=1000, unique=True)
+    name = models.CharField(max_length=1000)
 
     class Meta:
         ordering = ["name"]
+        # Not unique=True: see Workflow.Meta (no LIKE index on PostgreSQL).
+        constraints = [models.UniqueConstraint(fields=["name"], name="unique_step_name")]
 
     def __str__(self):
         return self.name
