@@ -92,7 +92,7 @@ class StoredSuggestion(models.Model):
     of another as missing ("being computed")."""
 
     workflow = models.OneToOneField(Workflow, on_delete=models.CASCADE, related_name="stored_suggestion")
-    predictor = models.ForeignKey(Predictor, on_delete=models.CASCADE, related_name="+")
+    predictor = models.ForeignKey(Predictor, on_delete=models.CASCADE, related_name="suggestions")
     # The ErrorImport (kind current) that was the current snapshot when computed; None before any.
     snapshot_id = models.BigIntegerField(null=True, blank=True)
     # "" with an action; else why not: "unseen" or "unreadable" (prediction.PageSuggestion).

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.db import transaction
-from django.db.models import CharField, FloatField, JSONField, OuterRef, QuerySet, Subquery, TextField
+from django.db.models import F, FilteredRelation, Q, QuerySet
 
 from actions.models import ActionSubmission
 from errors.models import ErrorCount
@@ -291,27 +291,22 @@ def suggestion_for_page(workflow: Workflow, snapshot: ShownSnapshot | None = Non
 
 
 # The stored suggestion's fields, read with the latest predictor in one query.
-STORED_FIELDS = {
-    "why_not": CharField(),
-    "detail": TextField(),
-    "action": CharField(),
-    "probability": FloatField(),
-    "parameters": JSONField(),
-}
+STORED_FIELDS = ("why_not", "detail", "action", "probability", "parameters")
 
 
 def _latest_with_stored(workflow: Workflow, snapshot_id: int | None) -> Predictor | None:
     """The latest predictor, annotated with `workflow`'s suggestion stored for it and the
-    snapshot `snapshot_id` (`stored_id` None when there is none): one query."""
-    stored = StoredSuggestion.objects.filter(
-        workflow=workflow, snapshot_id=snapshot_id, predictor=OuterRef("pk")
+    snapshot `snapshot_id` (`stored_id` None when there is none): one query, a left join."""
+    snapshot = Q(suggestions__snapshot_id=snapshot_id) if snapshot_id is not None else Q(
+        suggestions__snapshot_id__isnull=True
     )
-    columns = {f"stored_{name}": Subquery(stored.values(name)[:1], output_field=field)
-               for name, field in STORED_FIELDS.items()}  # fmt: skip
+    mine = FilteredRelation("suggestions", condition=Q(suggestions__workflow=workflow) & snapshot)
+    columns = {f"stored_{name}": F(f"mine__{name}") for name in STORED_FIELDS}
     return (
         Predictor.objects.exclude(model_file="")
         .order_by("-trained_at")
-        .annotate(stored_id=Subquery(stored.values("pk")[:1]), **columns)
+        .annotate(mine=mine)
+        .annotate(stored_id=F("mine__id"), **columns)
         .first()
     )
 

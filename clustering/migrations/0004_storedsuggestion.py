@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
                 ('action', models.CharField(blank=True, max_length=32)),
                 ('probability', models.FloatField(blank=True, null=True)),
                 ('parameters', models.JSONField(blank=True, default=list)),
-                ('predictor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='clustering.predictor')),
+                ('predictor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='suggestions', to='clustering.predictor')),
                 ('workflow', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='stored_suggestion', to='workflows.workflow')),
             ],
         ),

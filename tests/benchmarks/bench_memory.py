@@ -147,9 +147,13 @@ def test_web_worker_memory_after_every_page(size, tmp_path):
         (worker,) = _workers(server.pid)
         started_mb = _rss_mb(worker)
         statuses, growth = {}, {}
+        seconds = {}
         for url in pages * 2:
             before = _rss_mb(worker)
+            start = time.monotonic()
             statuses[url] = _get(port, url)
+            seconds[url] = max(seconds.get(url, 0.0), time.monotonic() - start)
+            assert Path(f"/proc/{worker}").exists(), f"the worker died serving {url} (WWT_WEB_TIMEOUT?)"
             growth[url] = growth.get(url, 0.0) + _rss_mb(worker) - before
         served_mb = _rss_mb(worker)
         numeric = _numeric_libraries(worker)
@@ -162,6 +166,8 @@ def test_web_worker_memory_after_every_page(size, tmp_path):
         "\n[bench] the pages that grew the worker most: "
         + ", ".join(f"{url[:50]} +{mb:.0f} MB" for url, mb in biggest)
         + f"; numeric libraries loaded by the worker: {', '.join(numeric) or 'none'}"
+        + "; slowest: "
+        + ", ".join(f"{url[:50]} {s:.1f} s" for url, s in sorted(seconds.items(), key=lambda i: -i[1])[:3])
     )
     failed = {url: status for url, status in statuses.items() if status >= 500}
     assert not failed, failed
