@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from itertools import compress
 
 import numpy as np
 from django.conf import settings
@@ -102,10 +103,18 @@ def _cell_columns(
     columns = _raw_columns(queryset, "step_id", *fields)
     if columns is None:
         return None
-    step_ids, workflow_of_step = map(
-        _integers, _raw_columns(Step.objects.order_by("pk"), "pk", "workflow_id")
-    )
-    return workflow_of_step[np.searchsorted(step_ids, _integers(columns[0]))], columns[1:]
+    steps = _raw_columns(Step.objects.order_by("pk"), "pk", "workflow_id") or [(), ()]
+    step_ids, workflow_of_step = map(_integers, steps)
+    cell_steps = _integers(columns[0])
+    position = np.minimum(np.searchsorted(step_ids, cell_steps), max(len(step_ids) - 1, 0))
+    mapped = step_ids[position] == cell_steps if len(step_ids) else np.zeros(len(cell_steps), bool)
+    if not mapped.all():
+        # A step added or deleted between the two reads: its cells wait for the next read.
+        columns = [tuple(compress(column, mapped)) for column in columns]
+        position = position[mapped]
+        if not len(position):
+            return None
+    return workflow_of_step[position], columns[1:]
 
 
 def _numbered(column: tuple, key=None) -> tuple[np.ndarray, list]:
