@@ -8,9 +8,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from clustering import samples
 from clustering.samples import current_samples, history_samples
 from errors.models import ErrorHistory
 from tests.clustering.conftest import add_errors
+from workflows.models import Step
 
 pytestmark = [pytest.mark.django_db, pytest.mark.pg_too]
 
@@ -89,3 +91,15 @@ def test_nothing_to_read_gives_no_samples():
     add_errors("wf_alpha", [(50660, "T2_CH_CERN", 10)])
     assert history_samples().n == current_samples([]).n == 0
     assert np.array_equal(current_samples().cells.count, [10])
+
+
+def test_cells_of_a_step_gone_between_the_two_reads_are_left_out(monkeypatch):
+    alpha, beta = two_workflows_with_history()
+    read = samples._raw_columns
+
+    def steps_without_beta(queryset, *fields):  # beta deleted after its cells were read
+        return read(queryset.exclude(workflow=beta) if queryset.model is Step else queryset, *fields)
+
+    monkeypatch.setattr(samples, "_raw_columns", steps_without_beta)
+    assert current_samples().workflow_ids.tolist() == [alpha.pk]
+    assert history_samples().workflow_ids.tolist() == [alpha.pk, alpha.pk]
