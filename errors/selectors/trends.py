@@ -3,8 +3,7 @@
 from collections import defaultdict
 from datetime import datetime, time, timedelta
 
-from django.db.models import Max, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Sum
 from django.utils import timezone
 
 from workflows.exit_codes import exit_code_label
@@ -29,13 +28,11 @@ def error_trends(*, days: int = 14, top: int = 8, until: datetime | None = None)
     history = ErrorHistory.objects.filter(bucket__gte=since)
     if until is not None:
         history = history.filter(bucket__lt=history_bucket(until))
-    last_buckets = dict(
-        history
-        .annotate(day=TruncDate("bucket"))
-        .values_list("day")
-        .annotate(last=Max("bucket"))
-        .order_by("day")
-    )
+    # The distinct buckets (a few hundred, read from the (bucket, ...) indexes), dated here:
+    # truncating every row's bucket to its local day in the database took seconds at 5k.
+    last_buckets: dict = {}
+    for bucket in history.values_list("bucket", flat=True).distinct().order_by("bucket"):
+        last_buckets[timezone.localdate(bucket)] = bucket
     day_of_bucket = {bucket: day for day, bucket in last_buckets.items()}
     # Without any history there is nothing to plot: the page says so instead.
     result = {"days": days_list if last_buckets else []}
