@@ -9,7 +9,7 @@ rows in a temporary table so names are written and looked up in a few set-based 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 from psycopg import sql  # psycopg 3 is the PostgreSQL driver
 
 # Column types whose Python values the drivers store as Django would (ints, text, bools).
@@ -132,8 +132,9 @@ def constraints_built_at_end(model) -> Iterator[None]:
     the database then checks every row in one join and builds each index in one sort, instead
     of a trigger and a b-tree insert per row (half of a first load's time). For a bulk load
     into an empty table, inside the caller's transaction; if the block raises, that transaction
-    must roll back. Until commit the table and the tables it references are locked against
-    readers. On SQLite, whose keys and unique constraints belong to the table, only the other
+    must roll back. Until commit the table is locked against readers; when a reader already
+    holds it for more than FIRST_LOAD_LOCK_WAIT, the block runs with everything in place
+    instead (the plain load). On SQLite, whose keys and unique constraints belong to the table, only the other
     indexes are dropped and built again."""
     if connection.vendor == "sqlite":
         yield from _sqlite_indexes_built_at_end(model)
@@ -142,6 +143,9 @@ def constraints_built_at_end(model) -> Iterator[None]:
         yield
         return
     table = sql.Identifier(model._meta.db_table)
+    if not _locked_at_once(table):
+        yield  # keys and indexes stay: the plain (slower) load, which no reader waits for
+        return
     with connection.cursor() as cursor:
         # ALTER TABLE refuses a table with checks pending: run those of an enclosing
         # transaction now (they would at its commit), then defer again as Django's keys declare.
@@ -170,6 +174,24 @@ def constraints_built_at_end(model) -> Iterator[None]:
                 statement = sql.SQL(definition)
             cursor.execute(statement)
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+# How long a first load waits for readers of the table before it loads the plain way.
+FIRST_LOAD_LOCK_WAIT = "2s"
+
+
+def _locked_at_once(table: sql.Identifier) -> bool:
+    """Take the table's exclusive lock (held to the end of the caller's transaction) unless a
+    reader holds the table for more than FIRST_LOAD_LOCK_WAIT: queued behind that reader, the
+    DROP would make every later page wait too."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:  # a savepoint: a timeout undoes only it
+            cursor.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(FIRST_LOAD_LOCK_WAIT)))
+            cursor.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(table))
+            cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
+    except OperationalError:  # lock_not_available; the savepoint's rollback undid the SET
+        return False
+    return True
 
 
 def _sqlite_indexes_built_at_end(model) -> Iterator[None]:

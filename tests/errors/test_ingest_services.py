@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 from celery import Celery
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
 from errors import ingestion
 from errors.models import ErrorCount, ErrorImport
 from tests.conftest import REQUIRE_SERVICES
+from workflows import bulk
 
 pytestmark = pytest.mark.needs_services
 
@@ -77,6 +78,55 @@ def test_a_reader_during_a_failing_ingestion_sees_the_previous_snapshot(transact
 
     assert seen_midway == [before]
     assert snapshot() == before
+
+
+def unique_cell_key_exists() -> bool:
+    with connection.cursor() as cursor:
+        return "unique_current_cell" in connection.introspection.get_constraints(cursor, "errors_errorcount")
+
+
+def test_a_first_load_takes_the_empty_table_for_itself(transactional_db, tmp_path, monkeypatch):
+    require_postgresql()
+    taken = []
+    lock = bulk._locked_at_once
+    monkeypatch.setattr(bulk, "_locked_at_once", lambda table: taken.append(lock(table)) or taken[-1])
+
+    ingestion.ingest_current_errors(write(tmp_path, OLD, "old.json"))
+
+    assert taken[0] is True and unique_cell_key_exists()
+
+
+def test_a_first_load_does_not_queue_pages_behind_a_long_reader(transactional_db, tmp_path, monkeypatch):
+    """A reader holding the empty cells table (a slow page, a report) must not make the first
+    load wait, nor every later page wait behind the load's exclusive lock: after a short wait
+    the load keeps the table's keys and indexes and writes the plain way."""
+    require_postgresql()
+    monkeypatch.setattr(bulk, "FIRST_LOAD_LOCK_WAIT", "200ms")
+    holding, release, released = threading.Event(), threading.Event(), threading.Event()
+
+    def long_reader():
+        try:
+            with transaction.atomic():
+                list(ErrorCount.objects.all()[:1])  # holds the table's shared lock until commit
+                holding.set()
+                release.wait(15)
+        finally:
+            released.set()
+            connection.close()
+
+    reader = threading.Thread(target=long_reader)
+    reader.start()
+    assert holding.wait(10)
+    try:
+        ingestion.ingest_current_errors(write(tmp_path, OLD, "old.json"))
+        finished_while_read = not released.is_set()
+    finally:
+        release.set()
+        reader.join(30)
+
+    assert finished_while_read
+    assert snapshot() == [(8001, "T2_US_MIT", 7), (50660, "T1_DE_KIT", 2)]
+    assert unique_cell_key_exists()
 
 
 def test_a_reader_sees_the_new_snapshot_only_after_commit(transactional_db, tmp_path):
